@@ -1,0 +1,173 @@
+/**
+ * One validated configuration object from a file (JSON or YAML), environment variables and flags, in
+ * rising order of precedence. Every mistake is reported with the path of the bad field.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const upstreamSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be letters, digits, "-" or "_" (at most 63)')
+      .describe('The name clients use in `project(upstream: …)`.'),
+    kind: z.enum(['gitlab-v4']).describe('Which API the upstream speaks.'),
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .describe('The API root, e.g. https://gitlab.example.com/api/v4'),
+    token: z.string().min(1).optional().describe('A service credential used when the client sends none.'),
+    tokenEnv: z.string().min(1).optional().describe('Name of an environment variable holding the service credential.'),
+    tokenHeader: z
+      .enum(['PRIVATE-TOKEN', 'Authorization'])
+      .default('PRIVATE-TOKEN')
+      .describe('How the service credential is sent (`Authorization` sends `Bearer <token>`).'),
+    forwardClientCredential: z
+      .boolean()
+      .default(true)
+      .describe("Whether the client's own PRIVATE-TOKEN / Authorization header is passed to this upstream."),
+    connections: z.number().int().positive().default(32).describe('Most sockets open to the upstream at once.'),
+    concurrency: z
+      .number()
+      .int()
+      .positive()
+      .default(16)
+      .describe('Most upstream requests one GraphQL request may have in flight to this upstream.'),
+    headersTimeoutMs: z.number().int().positive().default(15_000),
+    bodyTimeoutMs: z.number().int().positive().default(30_000),
+    connectTimeoutMs: z.number().int().positive().default(5_000),
+    exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(4000),
+    host: z.string().min(1).default('127.0.0.1'),
+    upstreams: z.array(upstreamSchema).default([]),
+    graphiql: z.boolean().default(true),
+    /** Largest `first` a connection accepts. */
+    maxPageSize: z.number().int().min(1).max(100).default(100),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.upstreams.forEach((upstream, i) => {
+      if (seen.has(upstream.name)) {
+        ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `duplicate upstream name "${upstream.name}"` });
+      }
+      seen.add(upstream.name);
+    });
+  });
+
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type GatewayConfig = z.output<typeof configSchema>;
+export type GatewayConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const HELP = `Usage: buildgate [options]
+
+Serves a GraphQL gateway (GraphiQL at /graphql) over CI upstreams. With no upstream configured it
+starts the embedded GitLab simulator and fronts it.
+
+Options:
+  --config <path>   configuration file, JSON or YAML        (env BUILDGATE_CONFIG)
+  --port <n>        port to listen on, 0 for a free one    (env PORT, default 4000)
+  --host <addr>     address to listen on                   (env HOST, default 127.0.0.1)
+  --help            print this help
+
+Environment, for a single upstream without a file:
+  BUILDGATE_UPSTREAM_URL     API root, e.g. https://gitlab.example.com/api/v4
+  BUILDGATE_UPSTREAM_NAME    its name (default "gitlab")
+  BUILDGATE_UPSTREAM_KIND    its kind (default "gitlab-v4")
+  BUILDGATE_UPSTREAM_TOKEN   service credential used when a client sends none
+`;
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  help: boolean;
+}
+
+/** Flags over environment over file; throws ConfigError naming every bad field. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): LoadedConfig {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${HELP}`);
+  }
+  if (flags.help) return { config: parseConfig({}), help: true };
+
+  const raw: Record<string, unknown> = {};
+  const file = flags.config ?? env.BUILDGATE_CONFIG;
+  if (file) Object.assign(raw, readConfigFile(file));
+  if (env.BUILDGATE_UPSTREAM_URL) {
+    raw.upstreams = [
+      {
+        name: env.BUILDGATE_UPSTREAM_NAME ?? 'gitlab',
+        kind: env.BUILDGATE_UPSTREAM_KIND ?? 'gitlab-v4',
+        baseUrl: env.BUILDGATE_UPSTREAM_URL,
+        ...(env.BUILDGATE_UPSTREAM_TOKEN && { token: env.BUILDGATE_UPSTREAM_TOKEN }),
+      },
+    ];
+  }
+  const port = flags.port ?? env.PORT;
+  if (port !== undefined) raw.port = toPort(port);
+  const host = flags.host ?? env.HOST;
+  if (host !== undefined) raw.host = host;
+  return { config: parseConfig(raw, env), help: false };
+}
+
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): GatewayConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  for (const upstream of config.upstreams) {
+    if (upstream.tokenEnv && upstream.token === undefined) {
+      const value = env[upstream.tokenEnv];
+      if (!value) throw new ConfigError(`upstreams.${upstream.name}.tokenEnv: environment variable ${upstream.tokenEnv} is not set`);
+      upstream.token = value;
+    }
+  }
+  return config;
+}
+
+function toPort(value: string): number | string {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is neither JSON nor YAML: ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold an object`);
+  }
+  return parsed as Record<string, unknown>;
+}

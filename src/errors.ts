@@ -1,0 +1,89 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every error a client can see, by its stable `extensions.code`. Code matches on `code`, never on the
+ * message; anything that is not one of these is masked by yoga as `INTERNAL_SERVER_ERROR`.
+ */
+export const ERROR_CODES = {
+  NOT_FOUND: 'The object does not exist, or the credential may not see it.',
+  UNAUTHENTICATED: 'The upstream needs a credential, or refused the one given.',
+  FORBIDDEN: 'The credential may see the object but not do this to it.',
+  BAD_USER_INPUT: 'An argument is malformed or out of range.',
+  RATE_LIMITED: 'The upstream asked us to slow down; retry after `retryAfter` seconds.',
+  UPSTREAM_TIMEOUT: 'The upstream did not answer in time.',
+  UPSTREAM_UNAVAILABLE: 'The upstream could not be reached.',
+  UPSTREAM_ERROR: 'The upstream answered with an error or a body we could not read.',
+  UNSUPPORTED_BY_UPSTREAM: 'This upstream kind cannot do this.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface BuildgateErrorOptions {
+  /** Name of the upstream involved, when there was one. */
+  upstream?: string;
+  /** The upstream's HTTP status, when it answered. */
+  status?: number;
+  /** Further extensions (e.g. `retryAfter`). */
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * A client-facing error with a code. It extends GraphQLError so that yoga's error masking lets it
+ * through unchanged; its message never contains a credential.
+ */
+export class BuildgateError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: BuildgateErrorOptions = {}) {
+    super(message, {
+      extensions: {
+        code,
+        ...(options.upstream !== undefined && { upstream: options.upstream }),
+        ...(options.status !== undefined && { status: options.status }),
+        ...options.extensions,
+      },
+    });
+    this.name = 'BuildgateError';
+    this.code = code;
+    if (options.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false });
+  }
+}
+
+export function badUserInput(message: string, extensions?: Record<string, unknown>): BuildgateError {
+  return new BuildgateError('BAD_USER_INPUT', message, { extensions });
+}
+
+export function notFound(message: string, upstream?: string): BuildgateError {
+  return new BuildgateError('NOT_FOUND', message, { upstream });
+}
+
+export function unsupported(upstream: string, what: string): BuildgateError {
+  return new BuildgateError('UNSUPPORTED_BY_UPSTREAM', `${what} is not supported by upstream "${upstream}"`, {
+    upstream,
+  });
+}
+
+/** Maps an upstream's HTTP error status to the code a client sees. */
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'BAD_USER_INPUT';
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 429:
+      return 'RATE_LIMITED';
+    case 502:
+    case 503:
+      return 'UPSTREAM_UNAVAILABLE';
+    case 504:
+      return 'UPSTREAM_TIMEOUT';
+    default:
+      return 'UPSTREAM_ERROR';
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Per-request DataLoaders, created by the context factory for every request and never shared: a
+ * request has one credential per upstream, so nothing one caller fetched can reach another. Keys name
+ * the upstream, so one request may span several upstreams. No upstream has a batch endpoint for these
+ * entities; a batch is the distinct keys fetched in parallel under the upstream's concurrency cap.
+ */
+import DataLoader from 'dataloader';
+import type { BuildModel, CallContext, CommitModel, PipelineModel, ProjectModel, Upstream, UserModel } from '../upstreams/types.js';
+import { type Limiter, createLimiter } from './limiter.js';
+
+export interface EntityKey {
+  upstream: string;
+  projectId: string;
+  id: string;
+}
+
+export interface UserKey {
+  upstream: string;
+  id: string;
+}
+
+export interface ProjectLoaderKey {
+  upstream: string;
+  projectId: string;
+}
+
+export interface Loaders {
+  build: DataLoader<EntityKey, BuildModel, string>;
+  /** The whole log of a build as the upstream has it now. */
+  trace: DataLoader<EntityKey, Buffer, string>;
+  pipeline: DataLoader<EntityKey, PipelineModel, string>;
+  /** `id` is the commit SHA. */
+  commit: DataLoader<EntityKey, CommitModel, string>;
+  project: DataLoader<ProjectLoaderKey, ProjectModel, string>;
+  user: DataLoader<UserKey, UserModel, string>;
+}
+
+/** What the loaders need from the request: the adapter, call context and concurrency cap of an upstream. */
+export interface LoaderDeps {
+  resolve(upstream: string): { adapter: Upstream; call: CallContext; concurrency: number };
+}
+
+export const entityKey = (key: EntityKey): string => JSON.stringify([key.upstream, key.projectId, key.id]);
+const userKey = (key: UserKey): string => JSON.stringify([key.upstream, key.id]);
+const projectKey = (key: ProjectLoaderKey): string => JSON.stringify([key.upstream, key.projectId]);
+
+export function createLoaders(deps: LoaderDeps): Loaders {
+  const limiters = new Map<string, Limiter>();
+  const limited = <T>(upstream: string, task: (adapter: Upstream, call: CallContext) => Promise<T>): Promise<T> => {
+    const { adapter, call, concurrency } = deps.resolve(upstream);
+    let limiter = limiters.get(upstream);
+    if (!limiter) limiters.set(upstream, (limiter = createLimiter(concurrency)));
+    return limiter(() => task(adapter, call));
+  };
+  // One Error per failed key: DataLoader then fails only that key, and the rest of the answer arrives.
+  const each =
+    <K extends { upstream: string }, V>(fetch: (adapter: Upstream, call: CallContext, key: K) => Promise<V>) =>
+    (keys: readonly K[]): Promise<Array<V | Error>> =>
+      Promise.all(
+        keys.map((key) =>
+          limited(key.upstream, (adapter, call) => fetch(adapter, call, key)).catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          ),
+        ),
+      );
+
+  return {
+    build: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getBuild(call, key.projectId, key.id)), {
+      cacheKeyFn: entityKey,
+    }),
+    trace: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getTrace(call, key.projectId, key.id)), {
+      cacheKeyFn: entityKey,
+    }),
+    pipeline: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getPipeline(call, key.projectId, key.id)), {
+      cacheKeyFn: entityKey,
+    }),
+    commit: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getCommit(call, key.projectId, key.id)), {
+      cacheKeyFn: entityKey,
+    }),
+    project: new DataLoader(each((adapter, call, key: ProjectLoaderKey) => adapter.getProject(call, key.projectId)), {
+      cacheKeyFn: projectKey,
+    }),
+    user: new DataLoader(each((adapter, call, key: UserKey) => adapter.getUser(call, key.id)), { cacheKeyFn: userKey }),
+  };
+}
+
+/**
+ * What a list response embeds primes the loaders, so asking for one of those builds again in the same
+ * operation (an alias, `node`, `Query.build`) costs nothing.
+ */
+export function primeBuilds(loaders: Loaders, builds: readonly BuildModel[]): void {
+  for (const build of builds) {
+    loaders.build.prime({ upstream: build.upstream, projectId: build.projectId, id: build.id }, build);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Opaque global ids and Relay cursors. Both are base64url JSON arrays, so no separator in a project
+ * path or a ref can ever be misread; both are validated on the way in and refused with BAD_USER_INPUT.
+ */
+import { badUserInput } from './errors.js';
+import type { BuildModel, BuildPage } from './upstreams/types.js';
+
+export type NodeType = 'Build' | 'Pipeline' | 'Commit' | 'Project' | 'User';
+
+const NODE_ARITY: Record<NodeType, number> = {
+  // [upstream, projectId, buildId]
+  Build: 3,
+  // [upstream, projectId, pipelineId]
+  Pipeline: 3,
+  // [upstream, projectId, sha]
+  Commit: 3,
+  // [upstream, projectId]
+  Project: 2,
+  // [upstream, userId]
+  User: 2,
+};
+
+export interface DecodedId {
+  type: NodeType;
+  parts: string[];
+}
+
+const MAX_ID_LENGTH = 1024;
+
+export function encodeGlobalId(type: NodeType, ...parts: string[]): string {
+  return Buffer.from(JSON.stringify([type, ...parts])).toString('base64url');
+}
+
+export function decodeGlobalId(id: string, expected?: NodeType): DecodedId {
+  const invalid = () =>
+    badUserInput(`"${id.length > 64 ? `${id.slice(0, 64)}…` : id}" is not a valid ${expected ?? 'node'} id`, { argument: 'id' });
+  if (id.length === 0 || id.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(id)) throw invalid();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(decoded) || !decoded.every((part) => typeof part === 'string' && part.length > 0)) throw invalid();
+  const [type, ...parts] = decoded as string[];
+  if (!type || !(type in NODE_ARITY) || NODE_ARITY[type as NodeType] !== parts.length) throw invalid();
+  if (expected && type !== expected) throw invalid();
+  return { type: type as NodeType, parts };
+}
+
+/** Which list a cursor belongs to, so a cursor of one list cannot be replayed against another. */
+export function listKey(...parts: string[]): string {
+  return parts.join('\u0000');
+}
+
+function checksum(text: string): string {
+  let hash = 2166136261;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return (hash >>> 0).toString(36);
+}
+
+export function encodeCursor(list: string, position: string): string {
+  return Buffer.from(JSON.stringify([checksum(list), position])).toString('base64url');
+}
+
+export function decodeCursor(list: string, cursor: string): string {
+  const invalid = () => badUserInput('`after` is not a cursor of this list', { argument: 'after' });
+  if (cursor.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== checksum(list) || typeof decoded[1] !== 'string') {
+    throw invalid();
+  }
+  return decoded[1];
+}
+
+export interface BuildEdgeModel {
+  cursor: string;
+  node: BuildModel;
+}
+
+export interface BuildConnectionModel {
+  edges: BuildEdgeModel[];
+  nodes: BuildModel[];
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+  totalCount: number | null;
+}
+
+export function toConnection(list: string, page: BuildPage): BuildConnectionModel {
+  const edges = page.builds.map((node, i) => ({ node, cursor: encodeCursor(list, page.positions[i]!) }));
+  return {
+    edges,
+    nodes: page.builds,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: page.totalCount,
+  };
+}

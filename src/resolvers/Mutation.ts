@@ -1,0 +1,38 @@
+import type { GatewayContext } from '../context.js';
+import type { MutationResolvers } from '../generated/resolvers.js';
+import { entityKey } from '../loaders/index.js';
+import { decodeGlobalId } from '../relay.js';
+import type { BuildModel, CallContext, RetryOptions, Upstream } from '../upstreams/types.js';
+import { checkNativeId, checkProjectId } from './helpers.js';
+
+type Action = (adapter: Upstream, call: CallContext, projectId: string, buildId: string) => Promise<BuildModel>;
+
+/**
+ * Runs one build mutation, then makes the request's loaders agree with the upstream: the touched
+ * build (and its log, which erase removes) is dropped, and the build the upstream answered is primed.
+ */
+async function mutate(context: GatewayContext, globalId: string, action: Action): Promise<{ build: BuildModel }> {
+  const [upstream, projectId, buildId] = decodeGlobalId(globalId, 'Build').parts as [string, string, string];
+  const { adapter, call } = context.upstream(upstream);
+  const build = await action(adapter, call, checkProjectId(projectId), checkNativeId(buildId));
+  const touched = { upstream, projectId, id: buildId };
+  context.loaders.build.clear(touched);
+  context.loaders.trace.clear(touched);
+  const result = { upstream: build.upstream, projectId: build.projectId, id: build.id };
+  if (entityKey(result) !== entityKey(touched)) context.loaders.build.clear(result);
+  context.loaders.build.prime(result, build);
+  return { build };
+}
+
+export const Mutation: MutationResolvers = {
+  retryBuild: (_parent, { id, options }, context) =>
+    mutate(context, id, (adapter, call, projectId, buildId) =>
+      adapter.retry(call, projectId, buildId, (options ?? undefined) as RetryOptions | undefined),
+    ),
+  cancelBuild: (_parent, { id }, context) =>
+    mutate(context, id, (adapter, call, projectId, buildId) => adapter.cancel(call, projectId, buildId)),
+  eraseBuild: (_parent, { id }, context) =>
+    mutate(context, id, (adapter, call, projectId, buildId) => adapter.erase(call, projectId, buildId)),
+  playBuild: (_parent, { id }, context) =>
+    mutate(context, id, (adapter, call, projectId, buildId) => adapter.play(call, projectId, buildId)),
+};

@@ -1,0 +1,47 @@
+import type { GatewayContext } from '../context.js';
+import type { ProjectResolvers } from '../generated/resolvers.js';
+import { encodeGlobalId } from '../relay.js';
+import type { CommitModel, PipelineModel, ProjectModel } from '../upstreams/types.js';
+import { checkNativeId, checkSha, listBuilds, orLoad, selectsOnly } from './helpers.js';
+
+const loadProject = (project: ProjectModel, context: GatewayContext) => context.loaders.project.load(project);
+
+/** The upstream's own id: known without a request when the caller used it, else read from the project. */
+async function canonicalId(project: ProjectModel, context: GatewayContext): Promise<string> {
+  if (project.canonicalId) return project.canonicalId;
+  if (/^\d+$/.test(project.projectId)) return project.projectId;
+  return (await loadProject(project, context)).canonicalId ?? project.projectId;
+}
+
+const CHEAP_PIPELINE_FIELDS = new Set(['__typename', 'id', 'upstreamId', 'upstream', 'builds', 'bridges']);
+const CHEAP_COMMIT_FIELDS = new Set(['__typename', 'id', 'sha', 'builds']);
+
+export const Project: ProjectResolvers = {
+  id: async (project, _args, context) => encodeGlobalId('Project', project.upstream, await canonicalId(project, context)),
+  upstreamId: (project, _args, context) => canonicalId(project, context),
+  upstream: (project) => project.upstream,
+  name: orLoad('name', loadProject),
+  path: orLoad('path', loadProject),
+  description: orLoad('description', loadProject),
+  defaultBranch: orLoad('defaultBranch', loadProject),
+  visibility: orLoad('visibility', loadProject),
+  webUrl: orLoad('webUrl', loadProject),
+
+  builds: (project, args, context) =>
+    listBuilds(context, project.upstream, { of: 'project', projectId: project.projectId }, args),
+
+  build: (project, { id }, context) =>
+    context.loaders.build.load({ upstream: project.upstream, projectId: project.projectId, id: checkNativeId(id) }),
+
+  pipeline: async (project, { id }, context, info) => {
+    const pipeline: PipelineModel = { upstream: project.upstream, projectId: project.projectId, id: checkNativeId(id) };
+    if (selectsOnly(info, CHEAP_PIPELINE_FIELDS)) return pipeline;
+    return context.loaders.pipeline.load(pipeline);
+  },
+
+  commit: async (project, { sha }, context, info) => {
+    const commit: CommitModel = { upstream: project.upstream, projectId: project.projectId, sha: checkSha(sha) };
+    if (selectsOnly(info, CHEAP_COMMIT_FIELDS)) return commit;
+    return context.loaders.commit.load({ upstream: commit.upstream, projectId: commit.projectId, id: commit.sha });
+  },
+};

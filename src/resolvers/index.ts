@@ -1,0 +1,27 @@
+/** Every type's resolvers in one map, as `createSchema` wants them. */
+import type { Resolvers } from '../generated/resolvers.js';
+import { Build } from './Build.js';
+import { Commit } from './Commit.js';
+import { Mutation } from './Mutation.js';
+import { Node } from './Node.js';
+import { Pipeline } from './Pipeline.js';
+import { Project } from './Project.js';
+import { Query } from './Query.js';
+import { Runner } from './Runner.js';
+import { scalars } from './scalars.js';
+import { Upstream } from './Upstream.js';
+import { User } from './User.js';
+
+export const resolvers: Resolvers = {
+  ...scalars,
+  Query,
+  Mutation,
+  Node,
+  Project,
+  Build,
+  Pipeline,
+  Commit,
+  User,
+  Runner,
+  Upstream,
+};

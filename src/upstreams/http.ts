@@ -1,0 +1,245 @@
+/**
+ * The only file that talks HTTP to upstreams: one undici Pool per upstream origin (keep-alive), the
+ * timeouts, and the mapping of every HTTP or network failure to a coded BuildgateError. Adapters call
+ * `getJson`/`postJson`/`getBuffer` and never see undici.
+ */
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { BuildgateError, codeForStatus } from '../errors.js';
+import type { CallContext } from './types.js';
+
+export interface UpstreamHttpOptions {
+  /** The upstream's configured name, used in error extensions. */
+  upstream: string;
+  /** Absolute base URL, e.g. `https://gitlab.example.com/api/v4`. */
+  baseUrl: string;
+  /** Most sockets open to the upstream at once. @default 32 */
+  connections?: number;
+  /** ms to establish a connection. @default 5000 */
+  connectTimeout?: number;
+  /** ms to wait for response headers. @default 15000 */
+  headersTimeout?: number;
+  /** ms allowed between two body chunks. @default 30000 */
+  bodyTimeout?: number;
+  /** Largest JSON body accepted, in bytes. @default 16 MiB */
+  maxJsonBytes?: number;
+}
+
+export type QueryValue = string | number | boolean | undefined | readonly string[];
+
+export interface UpstreamRequest {
+  /** Path below the base URL, already encoded: build it with `encodePath`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+}
+
+export interface UpstreamResponse<T> {
+  data: T;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A tagged template that URL-encodes every interpolated value as one path segment. */
+export function encodePath(strings: TemplateStringsArray, ...values: Array<string | number>): string {
+  let out = strings[0] ?? '';
+  values.forEach((value, i) => {
+    out += encodeURIComponent(String(value)) + (strings[i + 1] ?? '');
+  });
+  return out;
+}
+
+function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(`${key}[]`, item);
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+export class UpstreamHttp {
+  readonly upstream: string;
+  readonly baseUrl: string;
+  readonly #pool: Pool;
+  readonly #basePath: string;
+  readonly #maxJsonBytes: number;
+  #closed = false;
+
+  constructor(options: UpstreamHttpOptions) {
+    const {
+      upstream,
+      baseUrl,
+      connections = 32,
+      connectTimeout = 5_000,
+      headersTimeout = 15_000,
+      bodyTimeout = 30_000,
+      maxJsonBytes = 16 * 1024 * 1024,
+    } = options;
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new TypeError(`upstream "${upstream}": baseUrl must be an absolute URL, got ${JSON.stringify(baseUrl)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`upstream "${upstream}": baseUrl must be http(s), got ${JSON.stringify(baseUrl)}`);
+    }
+    for (const [name, value] of Object.entries({ connections, connectTimeout, headersTimeout, bodyTimeout })) {
+      if (!Number.isInteger(value) || value <= 0) {
+        throw new TypeError(`upstream "${upstream}": ${name} must be a positive integer, got ${String(value)}`);
+      }
+    }
+    this.upstream = upstream;
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#maxJsonBytes = maxJsonBytes;
+    this.#pool = new Pool(url.origin, {
+      connections,
+      headersTimeout,
+      bodyTimeout,
+      connect: { timeout: connectTimeout },
+      keepAliveTimeout: 10_000,
+    });
+  }
+
+  getJson<T>(call: CallContext, request: UpstreamRequest): Promise<UpstreamResponse<T>> {
+    return this.#send(call, 'GET', request, (body) => this.#readJson<T>(body));
+  }
+
+  postJson<T>(call: CallContext, request: UpstreamRequest, payload?: unknown): Promise<UpstreamResponse<T>> {
+    return this.#send(call, 'POST', request, (body) => this.#readJson<T>(body), payload);
+  }
+
+  getBuffer(call: CallContext, request: UpstreamRequest): Promise<UpstreamResponse<Buffer>> {
+    return this.#send(call, 'GET', request, async (body) => Buffer.from(await body.arrayBuffer()));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+
+  async #send<T>(
+    call: CallContext,
+    method: 'GET' | 'POST',
+    request: UpstreamRequest,
+    read: (body: Dispatcher.ResponseData['body']) => Promise<T>,
+    payload?: unknown,
+  ): Promise<UpstreamResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (call.credential) headers[call.credential.header.toLowerCase()] = call.credential.value;
+    let body: string | undefined;
+    if (payload !== undefined) {
+      body = JSON.stringify(payload);
+      headers['content-type'] = 'application/json';
+    }
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.#pool.request({
+        method,
+        path: this.#basePath + request.path + buildQuery(request.query),
+        headers,
+        body,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw this.#networkError(error);
+    }
+    if (response.statusCode >= 400) throw await this.#statusError(response);
+    try {
+      const data = await read(response.body);
+      return { data, status: response.statusCode, headers: response.headers };
+    } catch (error) {
+      if (error instanceof BuildgateError) throw error;
+      throw this.#networkError(error);
+    }
+  }
+
+  async #readJson<T>(body: Dispatcher.ResponseData['body']): Promise<T> {
+    const text = await readBounded(body, this.#maxJsonBytes);
+    if (text === undefined) {
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.upstream}" sent a body over ${this.#maxJsonBytes} bytes`, {
+        upstream: this.upstream,
+      });
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.upstream}" sent a body that is not valid JSON`, {
+        upstream: this.upstream,
+      });
+    }
+  }
+
+  async #statusError(response: Dispatcher.ResponseData): Promise<BuildgateError> {
+    const status = response.statusCode;
+    const text = (await readBounded(response.body, MAX_ERROR_BODY).catch(() => undefined)) ?? '';
+    const detail = upstreamMessage(text) ?? `HTTP ${status}`;
+    const extensions: Record<string, unknown> = {};
+    if (status === 429) {
+      const retryAfter = Number(firstHeader(response.headers['retry-after']));
+      if (Number.isFinite(retryAfter)) extensions.retryAfter = retryAfter;
+    }
+    return new BuildgateError(codeForStatus(status), `upstream "${this.upstream}" answered: ${detail}`, {
+      upstream: this.upstream,
+      status,
+      extensions,
+    });
+  }
+
+  #networkError(error: unknown): BuildgateError {
+    const upstream = this.upstream;
+    if (
+      error instanceof undiciErrors.ConnectTimeoutError ||
+      error instanceof undiciErrors.HeadersTimeoutError ||
+      error instanceof undiciErrors.BodyTimeoutError
+    ) {
+      return new BuildgateError('UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, { upstream, cause: error });
+    }
+    if (error instanceof Error && error.name === 'AbortError') {
+      return new BuildgateError('UPSTREAM_TIMEOUT', `request to upstream "${upstream}" was aborted`, { upstream, cause: error });
+    }
+    return new BuildgateError('UPSTREAM_UNAVAILABLE', `upstream "${upstream}" could not be reached`, { upstream, cause: error });
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads a body as text, or answers undefined (and drops the rest) once it passes `limit` bytes. */
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** GitLab answers `{"message": "..."}` or `{"error": "..."}`; anything else is not shown to clients. */
+function upstreamMessage(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed && typeof parsed === 'object') {
+      const { message, error } = parsed as { message?: unknown; error?: unknown };
+      const value = message ?? error;
+      if (typeof value === 'string') return value.slice(0, 500);
+      if (value && typeof value === 'object') return JSON.stringify(value).slice(0, 500);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return undefined;
+}

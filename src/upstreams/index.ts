@@ -1,0 +1,58 @@
+/**
+ * Builds the adapters from configuration and holds them by name for the lifetime of the gateway.
+ */
+import type { UpstreamConfig } from '../config.js';
+import { GitLabV4Upstream } from './gitlab-v4.js';
+import type { Credential, Upstream } from './types.js';
+
+export interface ConfiguredUpstream {
+  adapter: Upstream;
+  config: UpstreamConfig;
+  /** The configured service credential, sent when the client brings none. */
+  serviceCredential: Credential | undefined;
+}
+
+export class UpstreamRegistry {
+  readonly #byName = new Map<string, ConfiguredUpstream>();
+
+  constructor(configs: readonly UpstreamConfig[]) {
+    for (const config of configs) {
+      this.#byName.set(config.name, {
+        adapter: createAdapter(config),
+        config,
+        serviceCredential: config.token
+          ? {
+              header: config.tokenHeader,
+              value: config.tokenHeader === 'Authorization' ? `Bearer ${config.token}` : config.token,
+            }
+          : undefined,
+      });
+    }
+  }
+
+  get(name: string): ConfiguredUpstream | undefined {
+    return this.#byName.get(name);
+  }
+
+  list(): ConfiguredUpstream[] {
+    return [...this.#byName.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list().map(({ adapter }) => adapter.close()));
+  }
+}
+
+function createAdapter(config: UpstreamConfig): Upstream {
+  switch (config.kind) {
+    case 'gitlab-v4':
+      return new GitLabV4Upstream({
+        upstream: config.name,
+        baseUrl: config.baseUrl,
+        connections: config.connections,
+        connectTimeout: config.connectTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        bodyTimeout: config.bodyTimeoutMs,
+      });
+  }
+}
