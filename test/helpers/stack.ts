@@ -1,0 +1,85 @@
+/**
+ * Starts the real simulator and the real gateway on free loopback ports, and speaks HTTP to both as a
+ * client and GitLab would. Every suite closes what it started in afterAll.
+ */
+import { type GatewayConfigInput, parseConfig } from '../../src/config.js';
+import { type Gateway, startGateway } from '../../src/server.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
+}
+
+export interface Stack {
+  simulator: Simulator;
+  gateway: Gateway;
+  /** POSTs an operation to the gateway's /graphql. */
+  graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Upstream requests the simulator counted since the last reset. */
+  stats(): Promise<{ total: number; routes: Record<string, number> }>;
+  resetStats(): Promise<void>;
+  /** GET on the simulator's REST API (path below /api/v4). */
+  rest<T = any>(path: string, token?: string): Promise<{ status: number; body: T; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  simulator?: SimulatorOptions;
+  /** Overrides of the gateway's upstream entry. */
+  upstream?: Record<string, unknown>;
+  /** Overrides of the gateway configuration. */
+  gateway?: Partial<GatewayConfigInput>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const simulator = await startSimulator({ port: 0, ...options.simulator });
+  const config = parseConfig({
+    port: 0,
+    host: '127.0.0.1',
+    upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4`, ...options.upstream }],
+    ...options.gateway,
+  });
+  const gateway = await startGateway(config);
+  return stackOf(simulator, gateway);
+}
+
+export function stackOf(simulator: Simulator, gateway: Gateway): Stack {
+  return {
+    simulator,
+    gateway,
+    async graphql(query, variables, headers = {}) {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResponse<any>;
+    },
+    async stats() {
+      return (await (await fetch(`${simulator.url}/__sim/stats`)).json()) as { total: number; routes: Record<string, number> };
+    },
+    async resetStats() {
+      const response = await fetch(`${simulator.url}/__sim/stats/reset`, { method: 'POST' });
+      await response.arrayBuffer();
+    },
+    async rest(path, token) {
+      const response = await fetch(`${simulator.url}/api/v4${path}`, { headers: token ? { 'PRIVATE-TOKEN': token } : {} });
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // text/plain (a trace) stays text
+      }
+      return { status: response.status, body: body as any, headers: response.headers };
+    },
+    async close() {
+      await gateway.close();
+      await simulator.close();
+    },
+  };
+}
+
+/** The codes of a response's errors, in order. */
+export const codes = (response: GraphQLResponse): string[] => (response.errors ?? []).map((e) => e.extensions?.code);
