@@ -119,8 +119,10 @@ export type BuildConnection = {
   totalCount?: Maybe<Scalars['Int']['output']>;
 };
 
+/** One build of a connection, with the cursor to continue after it. */
 export type BuildEdge = {
   __typename?: 'BuildEdge';
+  /** Pass as `after` to get the builds that follow this one. */
   cursor: Scalars['String']['output'];
   node: Build;
 };
@@ -150,6 +152,7 @@ export type BuildStatus =
   | 'WAITING_FOR_CALLBACK'
   | 'WAITING_FOR_RESOURCE';
 
+/** What `cancelBuild` returns. */
 export type CancelBuildPayload = {
   __typename?: 'CancelBuildPayload';
   /** The canceled build. */
@@ -185,6 +188,7 @@ export type CommitBuildsArgs = {
   scope?: InputMaybe<Array<BuildStatus>>;
 };
 
+/** What `eraseBuild` returns. */
 export type EraseBuildPayload = {
   __typename?: 'EraseBuildPayload';
   /** The build, with its log and artifacts erased. */
@@ -293,6 +297,7 @@ export type PipelineBuildsArgs = {
   scope?: InputMaybe<Array<BuildStatus>>;
 };
 
+/** What `playBuild` returns. */
 export type PlayBuildPayload = {
   __typename?: 'PlayBuildPayload';
   /** The manual build, now started. */
@@ -388,6 +393,7 @@ export type QueryProjectArgs = {
   upstream: Scalars['String']['input'];
 };
 
+/** What `retryBuild` returns. */
 export type RetryBuildPayload = {
   __typename?: 'RetryBuildPayload';
   /**
