@@ -1,0 +1,110 @@
+/**
+ * buildgate's upstream simulator: a stand-in for GitLab's REST API v4 (jobs, pipelines, commits,
+ * users) served by a plain `node:http` server, with seeded data, a clock that runs builds, named
+ * tokens, and request stats. Routes: `/api/v4/…` (see routes/gitlab-v4.ts) and `/__sim/…` (control).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GitlabV4Entities } from './entities/gitlab-v4.js';
+import type { BuildContext } from './factory.js';
+import { generate } from './generator.js';
+import { Lifecycle } from './lifecycle.js';
+import { TraceRenderer } from './logs.js';
+import { resolveOptions } from './options.js';
+import type { ResolvedOptions, SimulatorOptions } from './options.js';
+import { Prng, hash32 } from './prng.js';
+import { controlRoutes } from './routes/control.js';
+import { gitlabV4 } from './routes/gitlab-v4.js';
+import { Clock } from './runner.js';
+import { createRequestListener } from './server.js';
+import { Stats } from './stats.js';
+import type { StatsSnapshot } from './stats.js';
+import { Store } from './store.js';
+
+export type { SimulatorOptions, ResolvedOptions } from './options.js';
+export { InvalidSimulatorOptionError } from './options.js';
+export { SIMULATOR_TOKENS } from './seed-data.js';
+export type { TokenSpec } from './seed-data.js';
+export { JOB_STATUSES } from './status.js';
+export type { JobStatus } from './status.js';
+export type { StatsSnapshot } from './stats.js';
+export type { Store } from './store.js';
+export { MIN_RUNNING, MAX_RUNNING } from './runner.js';
+
+export interface Simulator {
+  /** e.g. `http://127.0.0.1:34567` (no trailing slash); GitLab v4 lives at `${url}/api/v4`. */
+  readonly url: string;
+  readonly port: number;
+  /** The options after defaults. */
+  readonly options: ResolvedOptions;
+  /** The live data, for tests that need to look behind the API. */
+  readonly store: Store;
+  /** Advances the clock by `count` ticks at once (as `POST /__sim/tick` does). */
+  tick(count?: number): void;
+  stats(): StatsSnapshot;
+  resetStats(): void;
+  /** Stops the clock and the server, dropping keep-alive connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Loopback when bound to every interface, so the URL is one a local client can use. */
+function displayHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const resolved = resolveOptions(options);
+  const store = new Store();
+  const lifecycle = new Lifecycle(store, resolved.seed);
+  generate(store, lifecycle, resolved, Date.now());
+
+  const server = createServer({ keepAlive: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${displayHost(resolved.host)}:${port}`;
+
+  const build: BuildContext = { store, lifecycle, seed: resolved.seed, rng: new Prng(hash32(resolved.seed, 0xc10c)) };
+  const busy = store.projects.get(1);
+  if (!busy) throw new Error('the generator did not create project 1');
+  const clock = new Clock(build, resolved, busy);
+  const stats = new Stats();
+  const api = gitlabV4({
+    store,
+    lifecycle,
+    entities: new GitlabV4Entities(url),
+    traces: new TraceRenderer(resolved.seed),
+    origin: url,
+    afterMutation: (now) => clock.topUp(now),
+  });
+  server.on('request', createRequestListener({ store, stats, api: [api], control: controlRoutes({ stats, clock }) }));
+  clock.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    options: resolved,
+    store,
+    tick(count = 1) {
+      for (let i = 0; i < count; i++) clock.tick();
+    },
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clock.stop();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

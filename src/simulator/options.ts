@@ -1,0 +1,65 @@
+/**
+ * The simulator's options, documented where they are declared and normalised once (dataloader's
+ * `getValidX` habit): every other module reads `ResolvedOptions` and never restates a default.
+ */
+
+export interface SimulatorOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** PRNG seed for deterministic data. @default 1 */
+  seed?: number;
+  /**
+   * Number of jobs (builds, not bridges) generated in project 1; scales to 100000 for benchmarks.
+   * At least 60, so the documented pipeline and the always-running pipelines fit. @default 240
+   */
+  builds?: number;
+  /** ms between clock ticks; each tick a running job appends log lines and pending jobs may start. @default 1000 */
+  tickMs?: number;
+  /** Ticks a running job runs before it finishes (success or failed, by the PRNG). @default 20 */
+  jobTicks?: number;
+  /** Ticks a job stays pending before it starts running. @default 2 */
+  pendingTicks?: number;
+}
+
+export type ResolvedOptions = Required<SimulatorOptions>;
+
+export const MIN_BUILDS = 60;
+
+export class InvalidSimulatorOptionError extends TypeError {
+  readonly code = 'SIM_INVALID_OPTION';
+
+  constructor(option: string, value: unknown, expected: string) {
+    super(`Invalid simulator option ${option}: ${JSON.stringify(value)} (expected ${expected})`);
+    this.name = 'InvalidSimulatorOptionError';
+  }
+}
+
+function getValidInteger(option: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidSimulatorOptionError(option, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function getValidHost(value: string | undefined): string {
+  if (value === undefined) return '127.0.0.1';
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidSimulatorOptionError('host', value, 'a non-empty host name or address');
+  }
+  return value;
+}
+
+export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
+  return {
+    port: getValidInteger('port', options.port, 0, 0, 65535),
+    host: getValidHost(options.host),
+    seed: getValidInteger('seed', options.seed, 1, 0, 0xffffffff),
+    builds: getValidInteger('builds', options.builds, 240, MIN_BUILDS, 5_000_000),
+    tickMs: getValidInteger('tickMs', options.tickMs, 1000, 1, 2_147_483_647),
+    jobTicks: getValidInteger('jobTicks', options.jobTicks, 20, 1, 1_000_000),
+    pendingTicks: getValidInteger('pendingTicks', options.pendingTicks, 2, 0, 1_000_000),
+  };
+}

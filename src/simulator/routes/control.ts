@@ -1,0 +1,43 @@
+/**
+ * The simulator's own endpoints under `/__sim` (never counted in stats): health, request stats and
+ * their reset, and a manual clock tick so tests advance builds without sleeping.
+ */
+import { empty, invalidParam, json } from '../http.js';
+import type { Clock } from '../runner.js';
+import type { Stats } from '../stats.js';
+import type { RequestContext, RouteModule } from './context.js';
+
+export interface ControlDeps {
+  readonly stats: Stats;
+  readonly clock: Clock;
+}
+
+export function controlRoutes({ stats, clock }: ControlDeps): RouteModule {
+  return {
+    mount: '/__sim',
+    routes: [
+      { method: 'GET', path: '/health', handler: () => json(200, { status: 'ok' }) },
+      { method: 'GET', path: '/stats', handler: () => json(200, stats.snapshot()) },
+      {
+        method: 'POST',
+        path: '/stats/reset',
+        handler: () => {
+          stats.reset();
+          return json(200, stats.snapshot());
+        },
+      },
+      {
+        method: 'POST',
+        path: '/tick',
+        /** `?count=N` advances N ticks (default 1). */
+        handler: (ctx: RequestContext) => {
+          const raw = ctx.query.count ?? ctx.body.count ?? '1';
+          const count = typeof raw === 'string' ? Number(raw) : NaN;
+          if (!Number.isInteger(count) || count < 1 || count > 10_000) return invalidParam('count');
+          for (let i = 0; i < count; i++) clock.tick();
+          return empty(204);
+        },
+      },
+    ],
+  };
+}
