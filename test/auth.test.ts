@@ -32,7 +32,7 @@ describe('auth forwarding', () => {
   });
 
   it('shows the private project to a reporter, with PRIVATE-TOKEN or Authorization: Bearer', async () => {
-    for (const headers of [{ 'PRIVATE-TOKEN': 'glpat-reporter' }, { Authorization: 'Bearer glpat-reporter' }]) {
+    for (const headers of [{ 'PRIVATE-TOKEN': 'glpat-reporter' }, { Authorization: 'Bearer glpat-reporter' }] as Array<Record<string, string>>) {
       const result = await stack.graphql(PRIVATE_PROJECT, undefined, headers);
       expect(result.errors).toBeUndefined();
       expect(result.data!.project.path).toBe('acme/private');

@@ -11,7 +11,7 @@ let types: Map<string, any>;
 beforeAll(async () => {
   stack = await startStack({ simulator: { tickMs: 3_600_000 } });
   const result = await stack.graphql(`{ __schema { types { name kind description
-    fields { name description args { name type { kind name ofType { kind name ofType { kind name ofType { name } } } } } type { kind name ofType { kind name ofType { name } } } }
+    fields { name description args { name type { kind name ofType { kind name ofType { kind name ofType { name } } } } } type { kind name ofType { kind name ofType { kind name ofType { name } } } } }
     enumValues { name } interfaces { name } } } }`);
   types = new Map(result.data!.__schema.types.map((type: any) => [type.name, type]));
 });
