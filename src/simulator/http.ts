@@ -9,7 +9,8 @@ export type Headers = Record<string, string>;
 export interface Reply {
   readonly status: number;
   readonly headers: Headers;
-  readonly body: string;
+  /** A Buffer when the bytes are cached (job entities), else a string. */
+  readonly body: string | Buffer;
 }
 
 const JSON_TYPE = 'application/json';
@@ -19,7 +20,7 @@ export function json(status: number, body: unknown, headers: Headers = {}): Repl
 }
 
 /** A JSON body that is already serialised (cached entities, joined list pages). */
-export function rawJson(status: number, body: string, headers?: Headers): Reply {
+export function rawJson(status: number, body: string | Buffer, headers?: Headers): Reply {
   return { status, headers: headers ? { 'content-type': JSON_TYPE, ...headers } : { 'content-type': JSON_TYPE }, body };
 }
 

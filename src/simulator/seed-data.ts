@@ -85,11 +85,16 @@ export interface RunnerSeed {
   readonly architecture: string;
 }
 
+/**
+ * Their tags cover every job template's and the documented jobs' ('docker runner' + ubuntu18 / win10-2004 /
+ * macos-10.15), so a retried documented job runs; only `gpu` fits no runner (a job that stays stuck).
+ */
 export const RUNNER_SEEDS: readonly RunnerSeed[] = [
-  { id: 1, description: 'shared-runner-1 (docker, linux)', isShared: true, tags: ['docker', 'linux'], platform: 'linux', architecture: 'amd64' },
+  { id: 1, description: 'shared-runner-1 (docker, linux)', isShared: true, tags: ['docker', 'linux', 'docker runner', 'ubuntu18'], platform: 'linux', architecture: 'amd64' },
   { id: 2, description: 'shared-runner-2 (docker, linux)', isShared: true, tags: ['docker', 'linux'], platform: 'linux', architecture: 'amd64' },
   { id: 3, description: 'foo-arm-runner', isShared: false, tags: ['docker', 'linux', 'arm64'], platform: 'linux', architecture: 'arm64' },
-  { id: 4, description: 'foo-macos-runner', isShared: false, tags: ['macos'], platform: 'darwin', architecture: 'arm64' },
+  { id: 4, description: 'foo-macos-runner', isShared: false, tags: ['macos', 'docker runner', 'macos-10.15'], platform: 'darwin', architecture: 'arm64' },
+  { id: 5, description: 'foo-windows-runner', isShared: false, tags: ['windows', 'docker runner', 'win10-2004'], platform: 'windows', architecture: 'amd64' },
 ];
 
 export type ArtifactKind = 'build' | 'test' | null;

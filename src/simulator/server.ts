@@ -72,7 +72,8 @@ export function createRequestListener(deps: ServerDeps): RequestListener {
 }
 
 function send(res: ServerResponse, reply: Reply, head: boolean): void {
-  res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
+  const length = typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length;
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': length });
   res.end(head ? undefined : reply.body);
 }
 

@@ -27,7 +27,7 @@ export async function call(sim: Simulator, method: string, path: string, options
   });
   const text = await response.text();
   let body: Json = text;
-  if ((response.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
+  if (text !== '' && (response.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
   return { status: response.status, headers: response.headers, text, body };
 }
 

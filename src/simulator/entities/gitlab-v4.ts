@@ -16,11 +16,16 @@ const seconds = (ms: number): number => ms / 1000;
 interface CachedJob {
   readonly rev: number;
   readonly pipelineRev: number;
-  readonly json: string;
+  readonly body: Buffer;
 }
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
 
 export class GitlabV4Entities {
   readonly #origin: string;
+  /** Encoded once: the UTF-8 bytes are what the socket needs, and what a list page concatenates. */
   readonly #jobs = new Lru<number, CachedJob>(20_000);
   /** Users and commits never change once created, so their entity objects are built once. */
   readonly #users = new Map<number, object>();
@@ -30,20 +35,26 @@ export class GitlabV4Entities {
     this.#origin = origin;
   }
 
-  /** A job's JSON (Job entity for builds, Bridge entity for bridges). */
-  jobJson(job: Job, now: number): string {
+  /** A job's JSON bytes (Job entity for builds, Bridge entity for bridges). */
+  jobBody(job: Job, now: number): Buffer {
     const volatile = (job.startedAt ?? job.queuedAt) !== null && job.finishedAt === null;
     if (!volatile) {
       const hit = this.#jobs.get(job.id);
-      if (hit && hit.rev === job.rev && hit.pipelineRev === job.pipeline.rev) return hit.json;
+      if (hit && hit.rev === job.rev && hit.pipelineRev === job.pipeline.rev) return hit.body;
     }
-    const json = JSON.stringify(job.kind === 'bridge' ? this.bridge(job, now) : this.job(job, now));
-    if (!volatile) this.#jobs.set(job.id, { rev: job.rev, pipelineRev: job.pipeline.rev, json });
-    return json;
+    const body = Buffer.from(JSON.stringify(job.kind === 'bridge' ? this.bridge(job, now) : this.job(job, now)));
+    if (!volatile) this.#jobs.set(job.id, { rev: job.rev, pipelineRev: job.pipeline.rev, body });
+    return body;
   }
 
-  jobsJson(jobs: readonly Job[], now: number): string {
-    return `[${jobs.map((job) => this.jobJson(job, now)).join(',')}]`;
+  jobsBody(jobs: readonly Job[], now: number): Buffer {
+    const parts: Buffer[] = [OPEN];
+    jobs.forEach((job, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(this.jobBody(job, now));
+    });
+    parts.push(CLOSE);
+    return Buffer.concat(parts);
   }
 
   #jobBasic(job: Job, now: number): Record<string, unknown> {

@@ -128,14 +128,14 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
       const last = page[page.length - 1];
       const { cursor: _cursor, ...raw } = withoutConflicts(ctx.query);
       const base: LinkBase = { origin, path: ctx.path, params: raw };
-      return rawJson(200, entities.jobsJson(page, ctx.now), keysetHeaders(base, more && last ? encodeCursor(last.id) : undefined));
+      return rawJson(200, entities.jobsBody(page, ctx.now), keysetHeaders(base, more && last ? encodeCursor(last.id) : undefined));
     }
     const request = pageRequest(ctx.query);
     if (isReply(request)) return request;
     const { page, more } = collectDesc(builds, builds.length - 1, (request.page - 1) * request.perPage, request.perPage, keep);
     // GitLab's jobs list is paginated `without_count`: no X-Total, no X-Total-Pages, no rel="last".
     const headers = offsetHeaders(linkBase(ctx, scope ? { scope: [...scope] } : {}), { ...request, hasNext: more });
-    return rawJson(200, entities.jobsJson(page, ctx.now), headers);
+    return rawJson(200, entities.jobsBody(page, ctx.now), headers);
   }
 
   function listPipelineJobs(kind: 'build' | 'bridge') {
@@ -163,7 +163,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
         hasNext: start + request.perPage < matching.length,
         total: matching.length,
       });
-      return rawJson(200, entities.jobsJson(page, ctx.now), headers);
+      return rawJson(200, entities.jobsBody(page, ctx.now), headers);
     };
   }
 
@@ -171,7 +171,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
     const project = projectFor(ctx, 'read');
     if (isReply(project)) return project;
     const job = jobIn(project, ctx.params.job_id, 'build');
-    return job ? rawJson(200, entities.jobJson(job, ctx.now)) : ERRORS.notFound;
+    return job ? rawJson(200, entities.jobBody(job, ctx.now)) : ERRORS.notFound;
   }
 
   function getTrace(ctx: RequestContext): Reply {
@@ -202,7 +202,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
     };
   }
 
-  const present = (status: number, job: Job, now: number): Reply => rawJson(status, entities.jobJson(job, now));
+  const present = (status: number, job: Job, now: number): Reply => rawJson(status, entities.jobBody(job, now));
 
   const cancel = mutation('build', (ctx, job) => {
     const force = booleanParam({ ...ctx.query, ...ctx.body }, 'force', false);
