@@ -130,12 +130,12 @@ describe('mutations', () => {
     expect((await job(target.id)).status).toBe('canceled');
   });
 
-  it('cancel of a finished job changes nothing and answers 201 with the job, as GitLab does', async () => {
+  it('refuses to cancel a finished job (403 Job is not cancelable) and leaves it as it was', async () => {
     const before = await job(7);
     const response = await post(sim, '/api/v4/projects/1/jobs/7/cancel', TOKEN);
-    expect(response.status).toBe(201);
-    expect(response.body).toEqual(before);
-    expect(response.body.status).toBe('failed');
+    expect(response.status).toBe(403);
+    expect(response.body).toEqual({ message: '403 Forbidden - Job is not cancelable' });
+    expect(await job(7)).toEqual(before);
   });
 
   it('play starts a manual job (200, pending, then running) and refuses anything else with 400', async () => {

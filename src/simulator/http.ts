@@ -43,6 +43,7 @@ export const ERRORS = {
   commitNotFound: frozen(404, { message: '404 Commit Not Found' }),
   unauthorized: frozen(401, { message: '401 Unauthorized' }),
   forbidden: frozen(403, { message: '403 Forbidden' }),
+  notCancelable: frozen(403, { message: '403 Forbidden - Job is not cancelable' }),
   notRetryable: frozen(403, { message: '403 Forbidden - Job is not retryable' }),
   notErasable: frozen(403, { message: '403 Forbidden - Job is not erasable!' }),
   unplayable: frozen(400, { message: '400 Bad request - Unplayable Job' }),

@@ -60,7 +60,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const lifecycle = new Lifecycle(store, resolved.seed);
   generate(store, lifecycle, resolved, Date.now());
 
-  const server = createServer({ keepAlive: true });
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(resolved.port, resolved.host, () => {

@@ -13,7 +13,7 @@ import type { Store } from './store.js';
 
 const DAY_MS = 86_400_000;
 /** Share of clock-run jobs that fail, decided per job id so a rerun with the same seed agrees. */
-const FAILURE_PERCENT = 20;
+const FAILURE_PERCENT = 6;
 
 /** Statuses that hold back later stages (a manual job that may fail does not). */
 const BLOCKING: ReadonlySet<JobStatus> = new Set([
@@ -115,9 +115,9 @@ export class Lifecycle {
   }
 
   /**
-   * GitLab's `build.cancel`: a state-machine event that is simply not fired for a job that cannot be
-   * canceled, so the API still answers 201 with the unchanged job. `force` ends a `canceling` job.
-   * @returns whether anything changed
+   * GitLab's `cancel` event (running, pending, created, manual… → canceled); `force` also ends a
+   * `canceling` job. A finished job cannot be canceled.
+   * @returns whether the job was canceled
    */
   cancel(job: Job, now: number, force = false): boolean {
     if (!(isCancelable(job.status) || (force && job.status === 'canceling'))) return false;

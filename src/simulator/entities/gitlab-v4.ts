@@ -26,7 +26,7 @@ const CLOSE = Buffer.from(']');
 export class GitlabV4Entities {
   readonly #origin: string;
   /** Encoded once: the UTF-8 bytes are what the socket needs, and what a list page concatenates. */
-  readonly #jobs = new Lru<number, CachedJob>(20_000);
+  readonly #jobs = new Lru<number, CachedJob>(10_000);
   /** Users and commits never change once created, so their entity objects are built once. */
   readonly #users = new Map<number, object>();
   readonly #commits = new Map<string, object>();

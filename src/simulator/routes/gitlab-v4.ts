@@ -10,7 +10,7 @@ import { ERRORS, invalidParam, invalidValue, json, rawJson, text } from '../http
 import type { Reply } from '../http.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { TraceRenderer } from '../logs.js';
-import type { Job, Pipeline, Project, User } from '../model.js';
+import type { Job, Pipeline, Project, TokenGrant } from '../model.js';
 import { encodeCursor, keysetHeaders, keysetRequest, offsetHeaders, pageRequest } from '../pagination.js';
 import type { LinkBase } from '../pagination.js';
 import { CONFLICT } from '../query.js';
@@ -31,7 +31,7 @@ export interface GitlabV4Deps {
 }
 
 const isReply = (value: unknown): value is Reply =>
-  typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
+  typeof value === 'object' && value !== null && typeof (value as Partial<Reply>).status === 'number' && 'body' in value;
 
 /** GitLab's `optional_scope` coercion: a string, an array, or a hash's values; anything else is invalid. */
 export function coerceScope(value: ParamValue | undefined): ReadonlySet<string> | undefined | Reply {
@@ -83,6 +83,17 @@ function withoutConflicts(params: Params): Record<string, QueryValue> {
   return out;
 }
 
+/** Plain string parameters; an array or hash where a string is expected is Grape's "is invalid". */
+function stringParams(params: Params, names: readonly string[]): Record<string, string | undefined> | Reply {
+  const out: Record<string, string | undefined> = {};
+  for (const name of names) {
+    const value = params[name];
+    if (value !== undefined && typeof value !== 'string') return invalidParam(name);
+    out[name] = value;
+  }
+  return out;
+}
+
 const PIPELINE_SCOPES = new Set(['running', 'pending', 'finished', 'branches', 'tags']);
 const PIPELINE_ORDERS = new Set(['id', 'status', 'ref', 'updated_at', 'user_id']);
 
@@ -98,7 +109,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
 
   const projectFor = (ctx: RequestContext, right: Right): Project | Reply => {
     const project = store.findProject(ctx.params.id ?? '');
-    if (!project) return ctx.caller.kind === 'anonymous' && right === 'act' ? ERRORS.unauthorized : ERRORS.projectNotFound;
+    if (!project) return ERRORS.projectNotFound;
     return authorize(ctx.caller, project, right) ?? project;
   };
 
@@ -132,7 +143,11 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
     }
     const request = pageRequest(ctx.query);
     if (isReply(request)) return request;
-    const { page, more } = collectDesc(builds, builds.length - 1, (request.page - 1) * request.perPage, request.perPage, keep);
+    // Without a scope the page starts at a computed index: O(per_page) however deep the page is.
+    const skip = (request.page - 1) * request.perPage;
+    const { page, more } = scope
+      ? collectDesc(builds, builds.length - 1, skip, request.perPage, keep)
+      : collectDesc(builds, builds.length - 1 - skip, 0, request.perPage, keep);
     // GitLab's jobs list is paginated `without_count`: no X-Total, no X-Total-Pages, no rel="last".
     const headers = offsetHeaders(linkBase(ctx, scope ? { scope: [...scope] } : {}), { ...request, hasNext: more });
     return rawJson(200, entities.jobsBody(page, ctx.now), headers);
@@ -187,7 +202,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
    * The shared front of the four mutations: 401 without a token (GitLab's `authenticate!` comes first),
    * then project visibility (401/404), then the job (404), then the right to act (403).
    */
-  function mutation(kinds: 'build' | 'any', act: (ctx: RequestContext, job: Job, user: User) => Reply) {
+  function mutation(kinds: 'build' | 'any', act: (ctx: RequestContext, job: Job, grant: TokenGrant) => Reply) {
     return (ctx: RequestContext): Reply => {
       if (ctx.caller.kind !== 'token') return ERRORS.unauthorized;
       const project = projectFor(ctx, 'read');
@@ -196,7 +211,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
       if (!job) return ERRORS.notFound;
       const denied = authorize(ctx.caller, project, 'act');
       if (denied) return denied;
-      const reply = act(ctx, job, ctx.caller.grant.user);
+      const reply = act(ctx, job, ctx.caller.grant);
       deps.afterMutation(ctx.now);
       return reply;
     };
@@ -204,27 +219,27 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
 
   const present = (status: number, job: Job, now: number): Reply => rawJson(status, entities.jobBody(job, now));
 
-  const cancel = mutation('build', (ctx, job) => {
+  const cancel = mutation('build', (ctx, job, grant) => {
     const force = booleanParam({ ...ctx.query, ...ctx.body }, 'force', false);
     if (isReply(force)) return force;
-    if (force && ctx.caller.kind === 'token') {
-      const grant = ctx.caller.grant;
-      if (!grant.admin && grant.access.get(job.project.id) !== 'maintainer') return ERRORS.forbidden;
-    }
-    // GitLab fires the `cancel` event and presents the job either way: a finished job comes back
-    // unchanged with 201, not an error (GL `post ':id/jobs/:job_id/cancel'`).
-    lifecycle.cancel(job, ctx.now, force);
+    if (force && !grant.admin && grant.access.get(job.project.id) !== 'maintainer') return ERRORS.forbidden;
+    // A deliberate deviation: GitLab's REST handler fires the state-machine `cancel` event and presents
+    // the job either way, so a finished job comes back unchanged with 201 (GL `lib/api/ci/jobs.rb`,
+    // `post ':id/jobs/:job_id/cancel'`). buildgate's contract wants the refusal visible, so this
+    // answers 403 the way retry and erase refuse; a client of real GitLab must also read a 201 whose
+    // status did not change as "not canceled".
+    if (!lifecycle.cancel(job, ctx.now, force)) return ERRORS.notCancelable;
     return present(201, job, ctx.now);
   });
 
-  const retry = mutation('any', (ctx, job, user) => {
-    const copy = lifecycle.retry(job, user, ctx.now);
+  const retry = mutation('any', (ctx, job, grant) => {
+    const copy = lifecycle.retry(job, grant.user, ctx.now);
     return copy ? present(201, copy, ctx.now) : ERRORS.notRetryable;
   });
 
   const erase = mutation('build', (ctx, job) => (lifecycle.erase(job, ctx.now) ? present(201, job, ctx.now) : ERRORS.notErasable));
 
-  const play = mutation('any', (ctx, job, user) => (lifecycle.play(job, user, ctx.now) ? present(200, job, ctx.now) : ERRORS.unplayable));
+  const play = mutation('any', (ctx, job, grant) => (lifecycle.play(job, grant.user, ctx.now) ? present(200, job, ctx.now) : ERRORS.unplayable));
 
   function getProject(ctx: RequestContext): Reply {
     const project = projectFor(ctx, 'read');
@@ -234,39 +249,47 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
   function listPipelines(ctx: RequestContext): Reply {
     const project = projectFor(ctx, 'read');
     if (isReply(project)) return project;
-    const q = ctx.query;
-    const one = (name: string): string | undefined | Reply => {
-      const value = q[name];
-      return value === undefined || typeof value === 'string' ? value : invalidParam(name);
-    };
-    const [scope, status, ref, sha, username, source, orderBy = 'id', sort = 'desc'] = [
-      'scope', 'status', 'ref', 'sha', 'username', 'source', 'order_by', 'sort',
-    ].map(one);
-    for (const value of [scope, status, ref, sha, username, source, orderBy, sort]) if (isReply(value)) return value;
-    if (typeof scope === 'string' && !PIPELINE_SCOPES.has(scope)) return invalidValue('scope');
-    if (typeof status === 'string' && !isJobStatus(status)) return invalidValue('status');
-    if (typeof orderBy === 'string' && !PIPELINE_ORDERS.has(orderBy)) return invalidValue('order_by');
+    const q = stringParams(ctx.query, ['scope', 'status', 'ref', 'sha', 'username', 'source', 'order_by', 'sort']);
+    if (isReply(q)) return q;
+    const { scope, status, ref, sha, username, source, order_by: orderBy = 'id', sort = 'desc' } = q;
+    if (scope !== undefined && !PIPELINE_SCOPES.has(scope)) return invalidValue('scope');
+    if (status !== undefined && !isJobStatus(status)) return invalidValue('status');
+    if (!PIPELINE_ORDERS.has(orderBy)) return invalidValue('order_by');
     if (sort !== 'asc' && sort !== 'desc') return invalidValue('sort');
-    const request = pageRequest(q);
+    const request = pageRequest(ctx.query);
     if (isReply(request)) return request;
-    const keep = (p: Pipeline): boolean =>
-      (status === undefined || p.status === status) &&
-      (ref === undefined || p.ref === ref) &&
-      (sha === undefined || p.commit.sha === sha) &&
-      (username === undefined || p.user.username === username) &&
-      (source === undefined || p.source === source) &&
-      (scope === undefined ||
-        (scope === 'finished' ? isCompleted(p.status) : scope === 'branches' ? !p.tag : scope === 'tags' ? p.tag : p.status === scope));
-    let list = project.pipelines.filter(keep);
+    const inScope = (p: Pipeline): boolean => {
+      switch (scope) {
+        case undefined:
+          return true;
+        case 'finished':
+          return isCompleted(p.status);
+        case 'branches':
+          return !p.tag;
+        case 'tags':
+          return p.tag;
+        default:
+          return p.status === scope;
+      }
+    };
+    const list = project.pipelines.filter(
+      (p) =>
+        inScope(p) &&
+        (status === undefined || p.status === status) &&
+        (ref === undefined || p.ref === ref) &&
+        (sha === undefined || p.commit.sha === sha) &&
+        (username === undefined || p.user.username === username) &&
+        (source === undefined || p.source === source),
+    );
     if (orderBy !== 'id') {
       const key = (p: Pipeline): string | number =>
         orderBy === 'status' ? p.status : orderBy === 'ref' ? p.ref : orderBy === 'updated_at' ? p.updatedAt : p.user.id;
-      list = list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+      list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
     }
     if (sort === 'desc') list.reverse();
     const start = (request.page - 1) * request.perPage;
     const page = list.slice(start, start + request.perPage);
-    const headers = offsetHeaders(linkBase(ctx, { order_by: orderBy as string, sort }), {
+    const headers = offsetHeaders(linkBase(ctx, { order_by: orderBy, sort }), {
       ...request,
       hasNext: start + request.perPage < list.length,
       total: list.length,
