@@ -4,7 +4,7 @@
  * runners, logs, artifacts and coverage.
  */
 import type { Lifecycle } from './lifecycle.js';
-import { artifactsFor, runnerFor } from './lifecycle.js';
+import { recordSuccessOutputs, runnerFor } from './lifecycle.js';
 import { linesPerTick } from './logs.js';
 import type { Artifact, Commit, Job, Pipeline, Project, TraceState, User } from './model.js';
 import { Prng, hash32 } from './prng.js';
@@ -13,7 +13,6 @@ import type { JobTemplate } from './seed-data.js';
 import type { JobStatus } from './status.js';
 import type { Store } from './store.js';
 
-const DAY_MS = 86_400_000;
 
 /** Everything the builders need; `seed` feeds the per-job hashes (runner, log, artifacts). */
 export interface BuildContext {
@@ -123,14 +122,11 @@ export function materialize(ctx: BuildContext, pipeline: Pipeline, plans: readon
       if (!plan.noRunner) job.runner = runnerFor(store.runners, tagList, salt);
       job.trace = traceFor(plan, seed, job.id, salt);
     }
+    if (plan.status === 'success') recordSuccessOutputs(job, salt);
     if (plan.artifacts) {
       job.artifacts = plan.artifacts;
       job.artifactsExpireAt = plan.artifactsExpireAt ?? null;
-    } else if (plan.status === 'success' && isBuild && salt % 2 === 0) {
-      job.artifacts = artifactsFor(t.artifacts, salt);
-      if (job.artifacts.length > 0 && job.finishedAt !== null) job.artifactsExpireAt = job.finishedAt + 30 * DAY_MS;
     }
-    if (plan.status === 'success' && t.coverage) job.coverage = 70 + (salt % 250) / 10;
     if (plan.ticks !== undefined && (plan.status === 'pending' || plan.status === 'running')) {
       job.ticks = plan.ticks;
       store.active.add(job);

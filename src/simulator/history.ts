@@ -19,10 +19,10 @@ export type Story = 'passed' | 'flaky' | 'tests-failed' | 'build-failed' | 'canc
 
 export function pickStory(rng: Prng): Story {
   const r = rng.next();
-  if (r < 0.62) return 'passed';
-  if (r < 0.74) return 'flaky';
-  if (r < 0.88) return 'tests-failed';
-  if (r < 0.93) return 'build-failed';
+  if (r < 0.7) return 'passed';
+  if (r < 0.8) return 'flaky';
+  if (r < 0.92) return 'tests-failed';
+  if (r < 0.96) return 'build-failed';
   return 'canceled';
 }
 
@@ -132,7 +132,8 @@ export function generateHistory(ctx: BuildContext, spec: HistorySpec, now: numbe
   let bridges = 0;
   for (let index = 0; left > 0; index++) {
     at += rng.int(Math.ceil(spec.gapMs * 0.15), Math.ceil(spec.gapMs * 1.85));
-    const story = pickStory(rng);
+    // Every eleventh pipeline was canceled, so even a small history has one.
+    const story = index % 11 === 7 ? 'canceled' : pickStory(rng);
     const size = Math.min(left, rng.int(8, 12));
     const templates = chooseTemplates(rng, story === 'flaky' && size > 3 ? size - 1 : size);
     const flaky = story === 'flaky' && size > 3 ? 'flaky' : story === 'flaky' ? 'passed' : story;

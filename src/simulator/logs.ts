@@ -8,7 +8,7 @@
 import { Lru } from './lru.js';
 import type { Job } from './model.js';
 import { Prng, hash32 } from './prng.js';
-import { templateNamed } from './seed-data.js';
+import { findTemplate } from './seed-data.js';
 
 const ESC = '\u001b';
 const CLR = `${ESC}[0K`;
@@ -73,11 +73,7 @@ function header(job: Job, startSec: number): string[] {
 }
 
 function templateScript(name: string): string {
-  try {
-    return templateNamed(name).script;
-  } catch {
-    return `make ${name}`;
-  }
+  return findTemplate(name)?.script ?? `make ${name}`;
 }
 
 function footer(job: Job, lines: number, endSec: number): string[] {

@@ -164,6 +164,10 @@ export const EXTRA_TEMPLATES: readonly JobTemplate[] = [
 
 const TEMPLATE_BY_NAME = new Map([...JOB_TEMPLATES, ...EXTRA_TEMPLATES].map((t) => [t.name, t]));
 
+export function findTemplate(name: string): JobTemplate | undefined {
+  return TEMPLATE_BY_NAME.get(name);
+}
+
 export function templateNamed(name: string): JobTemplate {
   const found = TEMPLATE_BY_NAME.get(name);
   if (!found) throw new Error(`no job template ${name}`);
