@@ -81,7 +81,6 @@ export interface Plan {
   readonly lines?: number;
   /** Live jobs only: ticks already spent pending or running; the job joins the clock's active set. */
   readonly ticks?: number;
-  readonly user?: User;
   readonly tagList?: readonly string[];
   readonly artifacts?: readonly Artifact[];
   readonly artifactsExpireAt?: number | null;
@@ -104,7 +103,7 @@ export function materialize(ctx: BuildContext, pipeline: Pipeline, plans: readon
       stage: t.stage,
       stageIdx: t.stageIdx,
       pipeline,
-      user: plan.user ?? pipeline.user,
+      user: pipeline.user,
       status: plan.status,
       createdAt: plan.createdAt ?? pipeline.createdAt + 40 + index * 75,
       when: t.when,

@@ -116,14 +116,16 @@ export function parkedPipelines(ctx: BuildContext, project: Project, until: numb
       { t: t('deploy:staging'), status: 'created' },
       { t: t('deploy:production'), status: 'created' },
     ]),
-    // A deployment waiting on its resource group, one waiting for an external callback, one delayed.
+    // Deployments: one waiting on its resource group, one on an external callback, one delayed, and
+    // a manual one (so even the smallest history has a manual job).
     make(until - 2 * 60 * MIN, 'master', 'root', (t0) => [
       ok('compile', t0, 1, 3),
       ok('rspec:unit', t0, 5, 6),
       ok('rubocop', t0, 5, 2),
       { t: t('deploy:staging'), status: 'waiting_for_resource' },
-      { t: t('deploy:production'), status: 'waiting_for_callback', queuedAt: t0 + 12 * MIN },
+      { t: t('deploy:production'), status: 'manual' },
       { t: t('deploy:canary'), status: 'scheduled' },
+      { t: t('deploy:approval'), status: 'waiting_for_callback', queuedAt: t0 + 12 * MIN },
     ]),
     // Canceled by a user while tests ran; one job is still winding down (canceling).
     make(until - 60 * MIN, 'fix/flaky-spec', 'bob', (t0) => [
@@ -142,10 +144,12 @@ export interface LiveTiming {
   readonly pendingTicks: number;
 }
 
+/** Ticks a live job has already run at `fraction` of its course (it still has at least one to go). */
+const ticksAt = (jobTicks: number, fraction: number): number => Math.max(0, Math.min(jobTicks - 1, Math.floor(jobTicks * fraction)));
+
 /** When the first live pipeline was created: early enough for its most advanced job's progress. */
 export function liveStart(timing: LiveTiming, now: number): number {
-  const ticks = Math.max(0, Math.min(timing.jobTicks - 1, Math.floor(timing.jobTicks * 0.85)));
-  return now - (ticks + 1) * timing.tickMs - 2 * SEC - 6 * MIN;
+  return now - (ticksAt(timing.jobTicks, 0.85) + 1) * timing.tickMs - 2 * SEC - 6 * MIN;
 }
 
 /**
@@ -155,10 +159,9 @@ export function liveStart(timing: LiveTiming, now: number): number {
 export function livePipelines(ctx: BuildContext, project: Project, timing: LiveTiming, now: number): Pipeline[] {
   const { store } = ctx;
   const { tickMs, jobTicks } = timing;
-  const ticksAt = (fraction: number): number => Math.max(0, Math.min(jobTicks - 1, Math.floor(jobTicks * fraction)));
   const t = templateNamed;
   const running = (name: string, fraction: number, queuedAt: number): Plan => {
-    const ticks = ticksAt(fraction);
+    const ticks = ticksAt(jobTicks, fraction);
     return { t: t(name), status: 'running', ticks, queuedAt, startedAt: now - ticks * tickMs - 250 };
   };
   const pending = (name: string, queuedAt: number): Plan => ({ t: t(name), status: 'pending', ticks: timing.pendingTicks, queuedAt });
@@ -179,7 +182,7 @@ export function livePipelines(ctx: BuildContext, project: Project, timing: LiveT
     startedAt: first + offsetMin * MIN,
     finishedAt: testQueued - 1,
   });
-  const second = now - (ticksAt(0.5) + 1) * tickMs - 30 * SEC;
+  const second = now - (ticksAt(jobTicks, 0.5) + 1) * tickMs - 30 * SEC;
   return [
     make(first, 'master', 'alice', [
       buildDone('compile', 1),
@@ -206,4 +209,4 @@ export function livePipelines(ctx: BuildContext, project: Project, timing: LiveT
 }
 
 /** Jobs of the hand-written pipelines, so the generator can size the history around them. */
-export const FIXTURE_BUILDS = { doc: 10, parked: 7 + 6 + 5, live: 10 + 7 } as const;
+export const FIXTURE_BUILDS = { doc: 10, parked: 7 + 7 + 5, live: 10 + 7 } as const;

@@ -46,6 +46,9 @@ export function generate(store: Store, lifecycle: Lifecycle, options: ResolvedOp
   parkedPipelines(ctx, foo, liveStart(options, now), now);
   livePipelines(ctx, foo, options, now);
   acmeJobs(ctx, acmePipelines, now);
+  if (foo.builds.length !== options.builds) {
+    throw new Error(`generated ${foo.builds.length} builds in project 1 instead of ${options.builds}: FIXTURE_BUILDS is stale`);
+  }
 }
 
 function project(id: number, path: string, name: string, namespace: Namespace, visibility: Visibility, defaultBranch: string, description: string): Project {

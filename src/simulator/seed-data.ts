@@ -158,6 +158,7 @@ export const JOB_TEMPLATES: readonly JobTemplate[] = [
 /** Jobs only the hand-written pipelines use. */
 export const EXTRA_TEMPLATES: readonly JobTemplate[] = [
   template('deploy:canary', 'deploy', './deploy.sh canary', { when: 'delayed', allowFailure: true }),
+  template('deploy:approval', 'deploy', './request-approval.sh'),
   template('deploy:downstream', 'deploy', '', { kind: 'bridge', tags: [] }),
   template('build:gpu', 'test', 'make gpu-bench', { tags: ['gpu'] }),
 ];
