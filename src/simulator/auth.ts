@@ -17,7 +17,7 @@ export type Caller =
   | { readonly kind: 'token'; readonly grant: TokenGrant }
   | { readonly kind: 'invalid' };
 
-const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous' });
+export const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous' });
 const INVALID: Caller = Object.freeze({ kind: 'invalid' });
 
 export function presentedToken(headers: IncomingHttpHeaders, query: Params | undefined): string | undefined {

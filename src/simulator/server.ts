@@ -5,8 +5,7 @@
  * logged and answered 500, and the process stays up.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { identify, presentedToken } from './auth.js';
-import type { Caller } from './auth.js';
+import { ANONYMOUS, identify, presentedToken } from './auth.js';
 import { ERRORS, json } from './http.js';
 import type { Reply } from './http.js';
 import { parseQuery } from './query.js';
@@ -19,7 +18,6 @@ import type { Store } from './store.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 const NO_PARAMS: Params = Object.freeze(Object.create(null) as Params);
-const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous' });
 
 export interface ServerDeps {
   readonly store: Store;
