@@ -1,5 +1,6 @@
 /**
- * GitLab's own JSON schemas for v4 job responses (copied into /work/shared/anchors), loaded into ajv
+ * GitLab's own JSON schemas for v4 job responses (vendored unchanged in test/fixtures/gitlab-schemas from
+ * shared/anchors, so the suite needs nothing outside the repository), loaded into ajv
  * with their relative ids so `$ref: "user/basic.json"` resolves as in GitLab's request specs.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const SCHEMA_DIR = path.resolve(repoRoot, '../shared/anchors/gitlab-schemas/v4');
+export const SCHEMA_DIR = path.resolve(repoRoot, 'test/fixtures/gitlab-schemas/v4');
 
 const ISO_MS_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
