@@ -13,16 +13,23 @@ const upstreamSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be letters, digits, "-" or "_" (at most 63)')
       .describe('The name clients use in `project(upstream: …)`.'),
-    kind: z.enum(['gitlab-v4']).describe('Which API the upstream speaks.'),
+    kind: z.enum(['gitlab-v4', 'gitlab-v3', 'bkci-apigw']).describe('Which API the upstream speaks.'),
     baseUrl: z
       .url({ protocol: /^https?$/ })
-      .describe('The API root, e.g. https://gitlab.example.com/api/v4'),
+      .describe('The API root, e.g. https://gitlab.example.com/api/v4 or https://devops.example.com/ms/openapi/api/apigw/v3'),
     token: z.string().min(1).optional().describe('A service credential used when the client sends none.'),
     tokenEnv: z.string().min(1).optional().describe('Name of an environment variable holding the service credential.'),
     tokenHeader: z
-      .enum(['PRIVATE-TOKEN', 'Authorization'])
-      .default('PRIVATE-TOKEN')
-      .describe('How the service credential is sent (`Authorization` sends `Bearer <token>`).'),
+      .enum(['PRIVATE-TOKEN', 'Authorization', 'X-DEVOPS-UID', 'X-Bkapi-Authorization', 'access_token'])
+      .optional()
+      .describe(
+        'How the service credential is sent. GitLab: PRIVATE-TOKEN (default) or Authorization (sends `Bearer <token>`). ' +
+          'bk-ci: X-DEVOPS-UID (default: the token is a user name), X-Bkapi-Authorization (sent as is), or access_token (a query parameter).',
+      ),
+    legacy: z
+      .boolean()
+      .default(false)
+      .describe('gitlab-v3 only: speak the early 8.x Builds API (scopes all/finished/running, /builds/commit/:sha).'),
     forwardClientCredential: z
       .boolean()
       .default(true)
@@ -39,7 +46,21 @@ const upstreamSchema = z
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
   })
-  .strict();
+  .strict()
+  .superRefine((upstream, ctx) => {
+    const gitlab = upstream.kind !== 'bkci-apigw';
+    const allowed = gitlab ? ['PRIVATE-TOKEN', 'Authorization'] : ['X-DEVOPS-UID', 'X-Bkapi-Authorization', 'access_token'];
+    if (upstream.tokenHeader && !allowed.includes(upstream.tokenHeader)) {
+      ctx.addIssue({ code: 'custom', path: ['tokenHeader'], message: `must be one of ${allowed.join(', ')} for kind ${upstream.kind}` });
+    }
+    if (upstream.legacy && upstream.kind !== 'gitlab-v3') {
+      ctx.addIssue({ code: 'custom', path: ['legacy'], message: 'applies to kind gitlab-v3 only' });
+    }
+  })
+  .transform((upstream) => ({
+    ...upstream,
+    tokenHeader: upstream.tokenHeader ?? (upstream.kind === 'bkci-apigw' ? ('X-DEVOPS-UID' as const) : ('PRIVATE-TOKEN' as const)),
+  }));
 
 const configSchema = z
   .object({

@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
-import type { CallContext, Credential, Upstream } from './upstreams/types.js';
+import type { CallContext, Credential, Upstream, UpstreamKind } from './upstreams/types.js';
 
 export interface GatewayContext extends YogaInitialContext {
   config: GatewayConfig;
@@ -17,22 +17,32 @@ export interface GatewayContext extends YogaInitialContext {
   upstream(name: string): { adapter: Upstream; call: CallContext };
 }
 
-/** The caller's own credential, as GitLab accepts it: `PRIVATE-TOKEN`, or `Authorization: Bearer`. */
-export function clientCredential(headers: Headers): Credential | undefined {
+/**
+ * The caller's own credential for one kind of upstream, taken only from the headers that kind uses, so a
+ * GitLab token never travels to bk-ci or the other way round.
+ */
+export function clientCredential(headers: Headers, kind: UpstreamKind): Credential | undefined {
+  if (kind === 'bkci-apigw') {
+    const bkapi = headers.get('x-bkapi-authorization');
+    if (bkapi) return { name: 'X-Bkapi-Authorization', value: bkapi };
+    const uid = headers.get('x-devops-uid');
+    if (uid) return { name: 'X-DEVOPS-UID', value: uid };
+    return undefined;
+  }
   const privateToken = headers.get('private-token');
-  if (privateToken) return { header: 'PRIVATE-TOKEN', value: privateToken };
+  if (privateToken) return { name: 'PRIVATE-TOKEN', value: privateToken };
   const authorization = headers.get('authorization');
-  if (authorization && /^Bearer\s+\S+$/i.test(authorization)) return { header: 'Authorization', value: authorization };
+  if (authorization && /^Bearer\s+\S+$/i.test(authorization)) return { name: 'Authorization', value: authorization };
   return undefined;
 }
 
-function credentialFor(upstream: ConfiguredUpstream, client: Credential | undefined): Credential | undefined {
-  return (upstream.config.forwardClientCredential && client) || upstream.serviceCredential;
+function credentialFor(upstream: ConfiguredUpstream, headers: Headers): Credential | undefined {
+  const client = upstream.config.forwardClientCredential ? clientCredential(headers, upstream.config.kind) : undefined;
+  return client ?? upstream.serviceCredential;
 }
 
 export function createContextFactory(config: GatewayConfig, registry: UpstreamRegistry) {
   return ({ request }: YogaInitialContext): Omit<GatewayContext, keyof YogaInitialContext> => {
-    const client = clientCredential(request.headers);
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
     const resolve = (name: string) => {
       let entry = calls.get(name);
@@ -41,7 +51,7 @@ export function createContextFactory(config: GatewayConfig, registry: UpstreamRe
         if (!upstream) throw badUserInput(`unknown upstream "${name}"`, { argument: 'upstream' });
         entry = {
           adapter: upstream.adapter,
-          call: { credential: credentialFor(upstream, client), signal: request.signal },
+          call: { credential: credentialFor(upstream, request.headers), signal: request.signal },
           concurrency: upstream.config.concurrency,
         };
         calls.set(name, entry);

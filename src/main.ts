@@ -2,12 +2,10 @@
  * CLI entry: configuration → gateway. With no upstream configured, starts the embedded GitLab
  * simulator on a free loopback port and fronts it, so `npm start` works on a fresh machine.
  */
-import { ConfigError, HELP, type GatewayConfig, loadConfig } from './config.js';
+import { ConfigError, HELP, type GatewayConfig, loadConfig, parseConfig } from './config.js';
+import { embeddedUpstreams } from './embedded.js';
 import { startGateway } from './server.js';
 import { type Simulator, startSimulator } from './simulator/index.js';
-
-/** The simulator token the embedded upstream uses when a client sends none (it may run mutations). */
-export const EMBEDDED_SERVICE_TOKEN = 'glpat-developer';
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -29,26 +27,8 @@ async function main(): Promise<void> {
   let simulator: Simulator | undefined;
   if (config.upstreams.length === 0) {
     simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-    config = {
-      ...config,
-      upstreams: [
-        {
-          name: 'gitlab',
-          kind: 'gitlab-v4',
-          baseUrl: `${simulator.url}/api/v4`,
-          token: EMBEDDED_SERVICE_TOKEN,
-          tokenHeader: 'PRIVATE-TOKEN',
-          forwardClientCredential: true,
-          connections: 32,
-          concurrency: 16,
-          headersTimeoutMs: 15_000,
-          bodyTimeoutMs: 30_000,
-          connectTimeoutMs: 5_000,
-          exampleProject: '1',
-        },
-      ],
-    };
-    process.stdout.write(`buildgate: embedded GitLab simulator at ${simulator.url}/api/v4\n`);
+    config = parseConfig({ ...config, upstreams: embeddedUpstreams(simulator.url) });
+    process.stdout.write(`buildgate: embedded simulator (GitLab, bk-ci) at ${simulator.url}\n`);
   }
 
   const gateway = await startGateway(config);

@@ -45,7 +45,7 @@ describe('npm start (no configuration)', () => {
   });
 
   it('prints the simulator URL too', () => {
-    expect(started.out()).toMatch(/embedded GitLab simulator at http:\/\/127\.0\.0\.1:\d+\/api\/v4/);
+    expect(started.out()).toMatch(/embedded simulator \(GitLab, bk-ci\) at http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('serves GraphiQL with no asset from the internet and the example query preloaded', async () => {

@@ -5,9 +5,10 @@
  * entities; a batch is the distinct keys fetched in parallel under the upstream's concurrency cap.
  */
 import DataLoader from 'dataloader';
-import type { BuildModel, CallContext, CommitModel, PipelineModel, ProjectModel, Upstream, UserModel } from '../upstreams/types.js';
+import type { BuildModel, BuildStageModel, CallContext, CommitModel, PipelineModel, ProjectModel, Upstream, UserModel } from '../upstreams/types.js';
 import { type Limiter, createLimiter } from './limiter.js';
 
+/** A build, pipeline or commit inside a project; for builds `id` is the adapter's locator. */
 export interface EntityKey {
   upstream: string;
   projectId: string;
@@ -26,8 +27,8 @@ export interface ProjectLoaderKey {
 
 export interface Loaders {
   build: DataLoader<EntityKey, BuildModel, string>;
-  /** The whole log of a build as the upstream has it now. */
-  trace: DataLoader<EntityKey, Buffer, string>;
+  /** A build's stages, jobs and steps (null where the upstream has none). */
+  stages: DataLoader<EntityKey, BuildStageModel[] | null, string>;
   pipeline: DataLoader<EntityKey, PipelineModel, string>;
   /** `id` is the commit SHA. */
   commit: DataLoader<EntityKey, CommitModel, string>;
@@ -68,7 +69,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     build: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getBuild(call, key.projectId, key.id)), {
       cacheKeyFn: entityKey,
     }),
-    trace: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getTrace(call, key.projectId, key.id)), {
+    stages: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getStages(call, key.projectId, key.id)), {
       cacheKeyFn: entityKey,
     }),
     pipeline: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getPipeline(call, key.projectId, key.id)), {
@@ -90,6 +91,10 @@ export function createLoaders(deps: LoaderDeps): Loaders {
  */
 export function primeBuilds(loaders: Loaders, builds: readonly BuildModel[]): void {
   for (const build of builds) {
-    loaders.build.prime({ upstream: build.upstream, projectId: build.projectId, id: build.id }, build);
+    loaders.build.prime(buildKey(build), build);
   }
+}
+
+export function buildKey(build: BuildModel): EntityKey {
+  return { upstream: build.upstream, projectId: build.projectId, id: build.locator };
 }

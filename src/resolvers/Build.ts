@@ -1,29 +1,26 @@
-import { TERMINAL_STATUSES } from '../upstreams/types.js';
 import type { BuildResolvers } from '../generated/resolvers.js';
 import { badUserInput } from '../errors.js';
+import { buildKey } from '../loaders/index.js';
 import { encodeGlobalId } from '../relay.js';
-import { sliceUtf8 } from '../trace/slice.js';
-
-/** The most bytes one `Build.trace` answer carries. */
-export const MAX_TRACE_LIMIT = 1024 * 1024;
+import { TERMINAL_STATUSES } from '../upstreams/types.js';
 
 export const Build: BuildResolvers = {
-  id: (build) => encodeGlobalId('Build', build.upstream, build.projectId, build.id),
+  id: (build) => encodeGlobalId('Build', build.upstream, build.projectId, build.locator),
   upstreamId: (build) => build.id,
   project: (build) => ({ upstream: build.upstream, projectId: build.projectId }),
 
+  stages: async (build, _args, context) =>
+    build.stages !== undefined ? build.stages : context.loaders.stages.load(buildKey(build)),
+
   trace: async (build, { offset, limit }, context) => {
+    const { adapter, call } = context.upstream(build.upstream);
     const start = offset ?? 0;
-    const max = limit ?? MAX_TRACE_LIMIT;
+    const max = limit ?? adapter.maxTraceLimit;
     if (!Number.isInteger(start) || start < 0) throw badUserInput('`offset` must be 0 or more', { argument: 'offset' });
-    if (!Number.isInteger(max) || max < 1 || max > MAX_TRACE_LIMIT) {
-      throw badUserInput(`\`limit\` must be between 1 and ${MAX_TRACE_LIMIT}`, { argument: 'limit', max: MAX_TRACE_LIMIT });
+    if (!Number.isInteger(max) || max < 1 || max > adapter.maxTraceLimit) {
+      throw badUserInput(`\`limit\` must be between 1 and ${adapter.maxTraceLimit}`, { argument: 'limit', max: adapter.maxTraceLimit });
     }
-    const log = await context.loaders.trace.load({ upstream: build.upstream, projectId: build.projectId, id: build.id });
-    if (start > log.length) {
-      throw badUserInput(`\`offset\` ${start} is beyond the end of the log (${log.length} bytes)`, { argument: 'offset' });
-    }
-    const slice = sliceUtf8(log, start, max);
-    return { ...slice, complete: TERMINAL_STATUSES.has(build.status) && slice.nextOffset === log.length };
+    const slice = await adapter.readTrace(call, build.projectId, build.locator, { offset: start, limit: max, attempt: build.attempt });
+    return { ...slice, complete: TERMINAL_STATUSES.has(build.status) && slice.atEnd };
   },
 };

@@ -1,24 +1,24 @@
 import type { GatewayContext } from '../context.js';
 import type { MutationResolvers } from '../generated/resolvers.js';
-import { entityKey } from '../loaders/index.js';
+import { buildKey, entityKey } from '../loaders/index.js';
 import { decodeGlobalId } from '../relay.js';
 import type { BuildModel, CallContext, RetryOptions, Upstream } from '../upstreams/types.js';
-import { checkNativeId, checkProjectId } from './helpers.js';
+import { checkProjectId } from './helpers.js';
 
-type Action = (adapter: Upstream, call: CallContext, projectId: string, buildId: string) => Promise<BuildModel>;
+type Action = (adapter: Upstream, call: CallContext, projectId: string, locator: string) => Promise<BuildModel>;
 
 /**
  * Runs one build mutation, then makes the request's loaders agree with the upstream: the touched
- * build (and its log, which erase removes) is dropped, and the build the upstream answered is primed.
+ * build (and its stages) is dropped, and the build the upstream answered is primed.
  */
 async function mutate(context: GatewayContext, globalId: string, action: Action): Promise<{ build: BuildModel }> {
-  const [upstream, projectId, buildId] = decodeGlobalId(globalId, 'Build').parts as [string, string, string];
+  const [upstream, projectId, locator] = decodeGlobalId(globalId, 'Build').parts as [string, string, string];
   const { adapter, call } = context.upstream(upstream);
-  const build = await action(adapter, call, checkProjectId(projectId), checkNativeId(buildId));
-  const touched = { upstream, projectId, id: buildId };
+  const build = await action(adapter, call, checkProjectId(projectId), adapter.parseBuildLocator(locator));
+  const touched = { upstream, projectId, id: locator };
   context.loaders.build.clear(touched);
-  context.loaders.trace.clear(touched);
-  const result = { upstream: build.upstream, projectId: build.projectId, id: build.id };
+  context.loaders.stages.clear(touched);
+  const result = buildKey(build);
   if (entityKey(result) !== entityKey(touched)) context.loaders.build.clear(result);
   context.loaders.build.prime(result, build);
   return { build };

@@ -11,12 +11,12 @@ const nodeTypes = new WeakMap<object, NodeType>();
 
 export async function loadNode(context: GatewayContext, { type, parts }: DecodedId): Promise<NodeModel> {
   const [upstream, first, second] = parts as [string, string, string | undefined];
-  context.upstream(upstream);
+  const { adapter } = context.upstream(upstream);
   const { loaders } = context;
   let model: NodeModel;
   switch (type) {
     case 'Build':
-      model = await loaders.build.load({ upstream, projectId: checkProjectId(first), id: checkNativeId(second!) });
+      model = await loaders.build.load({ upstream, projectId: checkProjectId(first), id: adapter.parseBuildLocator(second!) });
       break;
     case 'Pipeline':
       model = await loaders.pipeline.load({ upstream, projectId: checkProjectId(first), id: checkNativeId(second!) });

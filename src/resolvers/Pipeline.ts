@@ -10,6 +10,7 @@ export const Pipeline: PipelineResolvers = {
   id: (pipeline) => encodeGlobalId('Pipeline', pipeline.upstream, pipeline.projectId, pipeline.id),
   upstreamId: (pipeline) => pipeline.id,
   upstream: (pipeline) => pipeline.upstream,
+  name: orLoad('name', loadPipeline),
   status: async (pipeline, _args, context) => pipeline.status ?? (await loadPipeline(pipeline, context)).status ?? 'CREATED',
   upstreamStatus: async (pipeline, _args, context) =>
     pipeline.upstreamStatus ?? (await loadPipeline(pipeline, context)).upstreamStatus ?? '',

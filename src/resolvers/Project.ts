@@ -30,8 +30,10 @@ export const Project: ProjectResolvers = {
   builds: (project, args, context) =>
     listBuilds(context, project.upstream, { of: 'project', projectId: project.projectId }, args),
 
-  build: (project, { id }, context) =>
-    context.loaders.build.load({ upstream: project.upstream, projectId: project.projectId, id: checkNativeId(id) }),
+  build: (project, { id }, context) => {
+    const { adapter } = context.upstream(project.upstream);
+    return context.loaders.build.load({ upstream: project.upstream, projectId: project.projectId, id: adapter.parseBuildLocator(id) });
+  },
 
   pipeline: async (project, { id }, context, info) => {
     const pipeline: PipelineModel = { upstream: project.upstream, projectId: project.projectId, id: checkNativeId(id) };

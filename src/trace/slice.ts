@@ -12,5 +12,5 @@ export function sliceUtf8(log: Buffer, offset: number, limit: number): TraceSlic
   while (start < log.length && isContinuation(log[start])) start += 1;
   let end = Math.min(start + limit, log.length);
   while (end > start && end < log.length && isContinuation(log[end])) end -= 1;
-  return { offset: start, nextOffset: end, content: log.toString('utf8', start, end), size: log.length };
+  return { offset: start, nextOffset: end, content: log.toString('utf8', start, end), size: log.length, atEnd: end === log.length };
 }

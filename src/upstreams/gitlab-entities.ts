@@ -37,6 +37,18 @@ export interface GitLabCommit {
   web_url?: string;
 }
 
+/** The older v3 shape of a build's commit (seed 002): the CI commit, which later became the pipeline. */
+export interface GitLabCiCommit {
+  id: number;
+  sha: string;
+  ref: string | null;
+  committed_at?: string | null;
+}
+
+export function isCiCommit(commit: GitLabCommit | GitLabCiCommit): commit is GitLabCiCommit {
+  return typeof commit.id === 'number';
+}
+
 export interface GitLabPipeline {
   id: number;
   project_id?: number;
@@ -72,6 +84,8 @@ export interface GitLabArtifact {
 
 export interface GitLabJob {
   id: number;
+  /** v3 (GitLab 8.x): the web-UI artifacts URL. */
+  download_url?: string | null;
   status: string;
   stage?: string;
   name: string;
@@ -88,7 +102,7 @@ export interface GitLabJob {
   failure_reason?: string;
   web_url?: string;
   user?: GitLabUser | null;
-  commit?: GitLabCommit | null;
+  commit?: GitLabCommit | GitLabCiCommit | null;
   pipeline?: GitLabPipeline;
   runner?: GitLabRunner | null;
   artifacts?: GitLabArtifact[];
@@ -256,6 +270,9 @@ export function toBuild(upstream: string, projectId: string, job: GitLabJob, opt
     upstream,
     projectId: canonicalProject,
     id: String(job.id),
+    locator: String(job.id),
+    attempt: null,
+    stages: null,
     kind: job.downstream_pipeline !== undefined ? 'BRIDGE' : 'BUILD',
     name: job.name,
     stage: job.stage ?? null,
@@ -273,11 +290,11 @@ export function toBuild(upstream: string, projectId: string, job: GitLabJob, opt
     queuedDuration: job.queued_duration ?? null,
     failureReason: job.failure_reason ?? null,
     webUrl: job.web_url ?? null,
-    tagList: job.tag_list ?? [],
+    tagList: job.tag_list ?? null,
     retryable: !archived && RETRYABLE.has(job.status),
     cancelable: CANCELABLE.has(job.status),
     playable: !archived && PLAYABLE.has(job.status),
-    commit: job.commit ? toCommit(upstream, canonicalProject, job.commit) : null,
+    commit: job.commit && !isCiCommit(job.commit) ? toCommit(upstream, canonicalProject, job.commit) : null,
     pipeline: job.pipeline ? toPipeline(upstream, canonicalProject, job.pipeline) : null,
     user: job.user ? toUser(upstream, job.user) : null,
     runner: job.runner ? toRunner(upstream, job.runner) : null,

@@ -5,7 +5,7 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
-import { BuildgateError, codeForStatus } from '../errors.js';
+import { BuildgateError, type ErrorCode, codeForStatus } from '../errors.js';
 import type { CallContext } from './types.js';
 
 export interface UpstreamHttpOptions {
@@ -23,6 +23,11 @@ export interface UpstreamHttpOptions {
   bodyTimeout?: number;
   /** Largest JSON body accepted, in bytes. @default 16 MiB */
   maxJsonBytes?: number;
+  /**
+   * Reads an upstream's own error body (JSON or not) for the message and, where the upstream means
+   * something other than the HTTP status says, the code. @default GitLab's `{message}` / `{error}`
+   */
+  describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode } | undefined;
 }
 
 export type QueryValue = string | number | boolean | undefined | readonly string[];
@@ -68,6 +73,7 @@ export class UpstreamHttp {
   readonly #pool: Pool;
   readonly #basePath: string;
   readonly #maxJsonBytes: number;
+  readonly #describeError: NonNullable<UpstreamHttpOptions['describeError']>;
   #closed = false;
 
   constructor(options: UpstreamHttpOptions) {
@@ -79,6 +85,7 @@ export class UpstreamHttp {
       headersTimeout = 15_000,
       bodyTimeout = 30_000,
       maxJsonBytes = 16 * 1024 * 1024,
+      describeError = (_status: number, body: string) => ({ message: upstreamMessage(body) }),
     } = options;
     let url: URL;
     try {
@@ -98,6 +105,7 @@ export class UpstreamHttp {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#maxJsonBytes = maxJsonBytes;
+    this.#describeError = describeError;
     this.#pool = new Pool(url.origin, {
       connections,
       headersTimeout,
@@ -133,7 +141,10 @@ export class UpstreamHttp {
     payload?: unknown,
   ): Promise<UpstreamResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (call.credential) headers[call.credential.header.toLowerCase()] = call.credential.value;
+    const { credential } = call;
+    const query = { ...request.query };
+    if (credential?.in === 'query') query[credential.name] = credential.value;
+    else if (credential) headers[credential.name.toLowerCase()] = credential.value;
     let body: string | undefined;
     if (payload !== undefined) {
       body = JSON.stringify(payload);
@@ -143,7 +154,7 @@ export class UpstreamHttp {
     try {
       response = await this.#pool.request({
         method,
-        path: this.#basePath + request.path + buildQuery(request.query),
+        path: this.#basePath + request.path + buildQuery(query),
         headers,
         body,
         signal: call.signal,
@@ -180,13 +191,14 @@ export class UpstreamHttp {
   async #statusError(response: Dispatcher.ResponseData): Promise<BuildgateError> {
     const status = response.statusCode;
     const text = (await readBounded(response.body, MAX_ERROR_BODY).catch(() => undefined)) ?? '';
-    const detail = upstreamMessage(text) ?? `HTTP ${status}`;
+    const described = this.#describeError(status, text);
+    const detail = described?.message ?? `HTTP ${status}`;
     const extensions: Record<string, unknown> = {};
     if (status === 429) {
       const retryAfter = Number(firstHeader(response.headers['retry-after']));
       if (Number.isFinite(retryAfter)) extensions.retryAfter = retryAfter;
     }
-    return new BuildgateError(codeForStatus(status), `upstream "${this.upstream}" answered: ${detail}`, {
+    return new BuildgateError(described?.code ?? codeForStatus(status), `upstream "${this.upstream}" answered: ${detail}`, {
       upstream: this.upstream,
       status,
       extensions,
@@ -228,8 +240,8 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number)
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-/** GitLab answers `{"message": "..."}` or `{"error": "..."}`; anything else is not shown to clients. */
-function upstreamMessage(text: string): string | undefined {
+/** GitLab (and bk-ci) answer `{"message": "..."}` or `{"error": "..."}`; anything else is not shown to clients. */
+export function upstreamMessage(text: string): string | undefined {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (parsed && typeof parsed === 'object') {

@@ -2,6 +2,8 @@
  * Builds the adapters from configuration and holds them by name for the lifetime of the gateway.
  */
 import type { UpstreamConfig } from '../config.js';
+import { BkciApigwUpstream } from './bkci-apigw.js';
+import { GitLabV3Upstream } from './gitlab-v3.js';
 import { GitLabV4Upstream } from './gitlab-v4.js';
 import type { Credential, Upstream } from './types.js';
 
@@ -20,12 +22,7 @@ export class UpstreamRegistry {
       this.#byName.set(config.name, {
         adapter: createAdapter(config),
         config,
-        serviceCredential: config.token
-          ? {
-              header: config.tokenHeader,
-              value: config.tokenHeader === 'Authorization' ? `Bearer ${config.token}` : config.token,
-            }
-          : undefined,
+        serviceCredential: config.token ? serviceCredential(config.tokenHeader, config.token) : undefined,
       });
     }
   }
@@ -43,16 +40,32 @@ export class UpstreamRegistry {
   }
 }
 
+function serviceCredential(tokenHeader: UpstreamConfig['tokenHeader'], token: string): Credential {
+  switch (tokenHeader) {
+    case 'Authorization':
+      return { name: 'Authorization', value: `Bearer ${token}` };
+    case 'access_token':
+      return { name: 'access_token', value: token, in: 'query' };
+    default:
+      return { name: tokenHeader, value: token };
+  }
+}
+
 function createAdapter(config: UpstreamConfig): Upstream {
+  const http = {
+    upstream: config.name,
+    baseUrl: config.baseUrl,
+    connections: config.connections,
+    connectTimeout: config.connectTimeoutMs,
+    headersTimeout: config.headersTimeoutMs,
+    bodyTimeout: config.bodyTimeoutMs,
+  };
   switch (config.kind) {
     case 'gitlab-v4':
-      return new GitLabV4Upstream({
-        upstream: config.name,
-        baseUrl: config.baseUrl,
-        connections: config.connections,
-        connectTimeout: config.connectTimeoutMs,
-        headersTimeout: config.headersTimeoutMs,
-        bodyTimeout: config.bodyTimeoutMs,
-      });
+      return new GitLabV4Upstream(http);
+    case 'gitlab-v3':
+      return new GitLabV3Upstream({ ...http, legacy: config.legacy });
+    case 'bkci-apigw':
+      return new BkciApigwUpstream(http);
   }
 }

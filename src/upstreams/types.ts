@@ -34,9 +34,11 @@ export const TERMINAL_STATUSES: ReadonlySet<BuildStatus> = new Set([
 
 /** How a request authenticates upstream: the caller's own credential, else the upstream's configured one. */
 export interface Credential {
-  /** Header name, e.g. `PRIVATE-TOKEN` or `Authorization`. */
-  header: string;
+  /** Where it travels: a header name (`PRIVATE-TOKEN`, `Authorization`, `X-DEVOPS-UID`, …) or, for `in: 'query'`, a query parameter name (`access_token`). */
+  name: string;
   value: string;
+  /** @default 'header' */
+  in?: 'header' | 'query';
 }
 
 /** Identifies a project inside one upstream. `id` is the upstream's id or its path (`foo/bar`). */
@@ -83,6 +85,7 @@ export interface CommitModel extends ProjectKey {
 
 export interface PipelineModel extends ProjectKey {
   id: string;
+  name?: string | null;
   status?: BuildStatus;
   upstreamStatus?: string;
   ref?: string | null;
@@ -118,9 +121,45 @@ export interface ArtifactModel {
 
 export type BuildKind = 'BUILD' | 'BRIDGE';
 
+/** One step (bk-ci element) of a build's job. */
+export interface BuildStepModel {
+  id: string;
+  name: string | null;
+  status: BuildStatus;
+  upstreamStatus: string;
+}
+
+/** One job (bk-ci container) of a build's stage. */
+export interface BuildJobModel {
+  id: string;
+  name: string | null;
+  status: BuildStatus;
+  upstreamStatus: string;
+  steps: BuildStepModel[];
+}
+
+/** One stage of a build, for upstreams whose builds have inner structure (bk-ci). */
+export interface BuildStageModel {
+  id: string;
+  name: string | null;
+  status: BuildStatus;
+  upstreamStatus: string;
+  jobs: BuildJobModel[];
+}
+
 /** A build as every adapter returns it. Build fields are always complete; related entities may be partial. */
 export interface BuildModel extends ProjectKey {
+  /** The upstream's own id of the build (GitLab's job id, bk-ci's `b-…`). */
   id: string;
+  /**
+   * What the adapter needs to address the build again inside its project: GitLab's job id, or
+   * `pipelineId/buildId` for bk-ci, whose API nests builds under pipelines. Global ids and loader keys use it.
+   */
+  locator: string;
+  /** Which run of the build this is (bk-ci's `executeCount`); null where a retry makes a new build. */
+  attempt: number | null;
+  /** The build's stages; undefined when the response did not include them (loaded on demand), null when the upstream has none. */
+  stages?: BuildStageModel[] | null;
   kind: BuildKind;
   name: string;
   stage: string | null;
@@ -138,7 +177,7 @@ export interface BuildModel extends ProjectKey {
   queuedDuration: number | null;
   failureReason: string | null;
   webUrl: string | null;
-  tagList: string[];
+  tagList: string[] | null;
   retryable: boolean;
   cancelable: boolean;
   playable: boolean;
@@ -176,13 +215,24 @@ export interface BuildPage {
   totalCount: number | null;
 }
 
-/** A slice of a build's log. */
+/** A slice of a build's log. Offsets count UTF-8 bytes (GitLab) or lines (bk-ci): see `TraceUnit`. */
 export interface TraceSlice {
   offset: number;
   nextOffset: number;
   content: string;
-  /** The log's size so far. */
+  /** The log's size so far (for line-numbered logs: the next line number the upstream will write). */
   size: number;
+  /** True when the slice reaches the end of what the upstream has now. */
+  atEnd: boolean;
+}
+
+export type TraceUnit = 'BYTES' | 'LINES';
+
+export interface TraceWindow {
+  offset: number;
+  limit: number;
+  /** The build's current attempt when the caller knows it (bk-ci reads logs per attempt). */
+  attempt?: number | null;
 }
 
 export interface RetryOptions {
@@ -202,19 +252,31 @@ export interface Upstream {
   readonly kind: UpstreamKind;
   readonly baseUrl: string;
 
+  /** What the offsets of this upstream's traces count. */
+  readonly traceUnit: TraceUnit;
+  /** The most a `TraceWindow.limit` may be, in `traceUnit`s. */
+  readonly maxTraceLimit: number;
+
+  /**
+   * A build locator from a client's `Project.build(id:)` argument (or a global id), checked so that it
+   * can only ever address a build; throws BAD_USER_INPUT otherwise.
+   */
+  parseBuildLocator(input: string): string;
+
   listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage>;
-  getBuild(call: CallContext, projectId: string, buildId: string): Promise<BuildModel>;
-  /** The whole log as the upstream has it now (GitLab only serves the whole log). */
-  getTrace(call: CallContext, projectId: string, buildId: string): Promise<Buffer>;
+  getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
+  /** The build's stages, jobs and steps; null when the upstream has no such structure. */
+  getStages(call: CallContext, projectId: string, locator: string): Promise<BuildStageModel[] | null>;
+  readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice>;
   getProject(call: CallContext, projectId: string): Promise<ProjectModel>;
   getPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel>;
   getCommit(call: CallContext, projectId: string, sha: string): Promise<CommitModel>;
   getUser(call: CallContext, userId: string): Promise<UserModel>;
 
-  retry(call: CallContext, projectId: string, buildId: string, options?: RetryOptions): Promise<BuildModel>;
-  cancel(call: CallContext, projectId: string, buildId: string): Promise<BuildModel>;
-  erase(call: CallContext, projectId: string, buildId: string): Promise<BuildModel>;
-  play(call: CallContext, projectId: string, buildId: string): Promise<BuildModel>;
+  retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel>;
+  cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
+  erase(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
+  play(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
 
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;

@@ -1,0 +1,282 @@
+/**
+ * The bk-ci open API gateway adapter (`…/ms/openapi/api/apigw/v3`). Builds live under pipelines, so a
+ * build's locator is `pipelineId/buildId`; a pipeline's builds are its history; a retry runs the same
+ * build again with `executeCount` + 1, and logs are read per attempt by line number.
+ */
+import { BuildgateError, type ErrorCode, badUserInput, unsupported } from '../errors.js';
+import {
+  type BkciBuild,
+  type BkciModelDetail,
+  type BkciPage,
+  type BkciPipeline,
+  type BkciQueryLogs,
+  type BkciResult,
+  toBkciBuild,
+  toBkciPipeline,
+  toBkciStages,
+  toBkciUser,
+} from './bkci-entities.js';
+import { parseOffset } from './gitlab-common.js';
+import { type QueryValue, UpstreamHttp, type UpstreamHttpOptions, encodePath, upstreamMessage } from './http.js';
+import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow, readSequence } from './offset-paging.js';
+import type {
+  BuildListRequest,
+  BuildModel,
+  BuildPage,
+  BuildStageModel,
+  CallContext,
+  CommitModel,
+  PipelineModel,
+  ProjectModel,
+  RetryOptions,
+  TraceSlice,
+  TraceWindow,
+  Upstream,
+  UserModel,
+} from './types.js';
+
+/** bk-ci's history `pageSize` limit. */
+const BKCI_MAX_PAGE_SIZE = 100;
+/** Most log lines one trace read returns. */
+export const BKCI_MAX_TRACE_LINES = 5000;
+
+/** bk-ci's process error codes (bkci-apigw.md §3) where the HTTP status alone says too little. */
+const CODE_BY_ERROR: Record<number, ErrorCode> = {
+  2101163: 'NOT_FOUND', // build does not exist
+  2101164: 'NOT_FOUND', // pipeline does not exist
+  2101129: 'BAD_USER_INPUT', // retry of a running build
+  2101179: 'BAD_USER_INPUT', // stop of a finished build
+};
+
+const PIPELINE_ID = /^p-[A-Za-z0-9]{1,64}$/;
+const BUILD_ID = /^b-[A-Za-z0-9]{1,64}$/;
+
+export class BkciApigwUpstream implements Upstream {
+  readonly kind = 'bkci-apigw' as const;
+  readonly traceUnit = 'LINES' as const;
+  readonly maxTraceLimit = BKCI_MAX_TRACE_LINES;
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly #http: UpstreamHttp;
+  readonly #consoleOrigin: string;
+
+  constructor(options: UpstreamHttpOptions) {
+    this.#http = new UpstreamHttp({ ...options, describeError });
+    this.name = options.upstream;
+    this.baseUrl = this.#http.baseUrl;
+    this.#consoleOrigin = new URL(this.baseUrl).origin;
+  }
+
+  parseBuildLocator(input: string): string {
+    const [pipelineId, buildId, ...rest] = input.split('/');
+    if (rest.length > 0 || !pipelineId || !buildId || !PIPELINE_ID.test(pipelineId) || !BUILD_ID.test(buildId)) {
+      throw badUserInput(`"${input.slice(0, 80)}" is not a bk-ci build: use "pipelineId/buildId", e.g. "p-demo/b-1f…"`, {
+        argument: 'id',
+      });
+    }
+    return input;
+  }
+
+  async listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage> {
+    const { source } = request;
+    if (source.of === 'commit') throw unsupported(this.name, 'Listing the builds of a commit');
+    if (source.of === 'project') return this.#listProjectBuilds(call, request, source.projectId);
+    const start = parseOffset(request.after);
+    if (source.bridges) return { builds: [], positions: [], hasNextPage: false, hasPreviousPage: start > 0, totalCount: 0 };
+    return this.#listPipelineBuilds(call, request, source.projectId, source.pipelineId, start);
+  }
+
+  /** bk-ci has no project-wide build list: a project's builds are its pipelines' histories, one after the other. */
+  async #listProjectBuilds(call: CallContext, request: BuildListRequest, projectId: string): Promise<BuildPage> {
+    const pipelines = await this.#get<BkciPage<BkciPipeline>>(call, encodePath`/projects/${projectId}/pipelines`, {
+      page: 1,
+      pageSize: BKCI_MAX_PAGE_SIZE,
+    });
+    const records = pipelines.records ?? [];
+    const read = async (index: number, start: number, first: number) => {
+      const page = await this.#listPipelineBuilds(call, { ...request, first }, projectId, records[index]!.pipelineId, start);
+      return { items: page.builds, positions: page.positions.map(Number), hasNext: page.hasNextPage, total: page.totalCount };
+    };
+    const result = await readSequence(records.length, read, request.after, request.first);
+    return {
+      builds: result.items,
+      positions: result.positions,
+      hasNextPage: result.hasNext,
+      hasPreviousPage: request.after !== undefined,
+      totalCount: result.total,
+    };
+  }
+
+  async #listPipelineBuilds(
+    call: CallContext,
+    request: BuildListRequest,
+    projectId: string,
+    pipelineId: string,
+    start: number,
+  ): Promise<BuildPage> {
+    const fetch: FetchOffsetPage<BkciBuild> = async (page, pageSize) => {
+      const history = await this.#get<BkciPage<BkciBuild>>(call, this.#pipelinePath(projectId, pipelineId, '/builds/history'), {
+        page,
+        pageSize,
+      });
+      return { items: history.records ?? [], hasNext: history.page < history.totalPages, total: history.count ?? null };
+    };
+    const wanted = request.statuses?.length ? new Set(request.statuses) : undefined;
+    const toBuild = (build: BkciBuild) => toBkciBuild(this.#mapping, projectId, pipelineId, build);
+    if (wanted) {
+      // The v3 history has no status filter: read on and keep the builds that match.
+      const window = await readFilteredWindow(fetch, (build) => wanted.has(toBuild(build).status), start, request.first, BKCI_MAX_PAGE_SIZE);
+      return {
+        builds: window.items.map(toBuild),
+        positions: window.positions.map(String),
+        hasNextPage: window.hasNext,
+        hasPreviousPage: start > 0,
+        totalCount: null,
+      };
+    }
+    const window = await readOffsetWindow(fetch, start, request.first);
+    const builds = window.items.slice(0, request.first);
+    return {
+      builds: builds.map(toBuild),
+      positions: builds.map((_, i) => String(start + i + 1)),
+      hasNextPage: window.hasNext || window.items.length > request.first,
+      hasPreviousPage: start > 0,
+      totalCount: window.total,
+    };
+  }
+
+  async getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const build = await this.#get<BkciBuild>(call, this.#buildPath(projectId, pipelineId, buildId, '/status'));
+    return toBkciBuild(this.#mapping, projectId, pipelineId, { ...build, id: build.id ?? buildId });
+  }
+
+  async getStages(call: CallContext, projectId: string, locator: string): Promise<BuildStageModel[]> {
+    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    return toBkciStages(await this.#get<BkciModelDetail>(call, this.#buildPath(projectId, pipelineId, buildId, '/detail')));
+  }
+
+  async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
+    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const attempt = window.attempt ?? (await this.getBuild(call, projectId, locator)).attempt ?? 1;
+    const lines: string[] = [];
+    let next = window.offset;
+    let hasMore = true;
+    // `after` is inclusive and pages by itself: read on until the window is full or the log ends.
+    while (hasMore && lines.length < window.limit) {
+      const page = await this.#get<BkciQueryLogs>(call, this.#buildPath(projectId, pipelineId, buildId, '/logs/after'), {
+        start: next,
+        executeCount: attempt,
+      });
+      const fresh = (page.logs ?? []).filter((line) => line.lineNo >= next).sort((a, b) => a.lineNo - b.lineNo);
+      for (const line of fresh) {
+        if (lines.length === window.limit) break;
+        lines.push(`${line.message}\n`);
+        next = line.lineNo + 1;
+      }
+      hasMore = page.hasMore && fresh.length > 0;
+    }
+    const atEnd = !hasMore;
+    return { offset: window.offset, nextOffset: next, content: lines.join(''), size: next, atEnd };
+  }
+
+  async getProject(_call: CallContext, projectId: string): Promise<ProjectModel> {
+    // The apigw build API has no project read; a project is known by its id alone.
+    return { upstream: this.name, projectId, canonicalId: projectId, name: projectId, path: projectId, description: null, defaultBranch: null, visibility: null, webUrl: `${this.#consoleOrigin}/console/pipeline/${projectId}` };
+  }
+
+  async getPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    if (!PIPELINE_ID.test(pipelineId)) throw badUserInput(`"${pipelineId}" is not a bk-ci pipeline id`, { argument: 'id' });
+    const pipeline = await this.#get<BkciPipeline>(call, this.#pipelinePath(projectId, pipelineId, '/status'));
+    return toBkciPipeline(this.#mapping, projectId, pipeline);
+  }
+
+  async getCommit(): Promise<CommitModel> {
+    throw unsupported(this.name, 'Reading a commit');
+  }
+
+  async getUser(_call: CallContext, userId: string): Promise<UserModel> {
+    return toBkciUser(this.name, userId);
+  }
+
+  async retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel> {
+    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    await this.#post<{ id: string; executeCount?: number }>(call, this.#buildPath(projectId, pipelineId, buildId, '/retry'), {
+      taskId: options?.taskId ?? undefined,
+      failedContainer: options?.failedContainer ?? undefined,
+      skip: options?.skip ?? undefined,
+    });
+    return this.getBuild(call, projectId, locator);
+  }
+
+  async cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    await this.#post<boolean>(call, this.#buildPath(projectId, pipelineId, buildId, '/stop'));
+    return this.getBuild(call, projectId, locator);
+  }
+
+  async erase(): Promise<BuildModel> {
+    throw unsupported(this.name, 'Erasing a build');
+  }
+
+  async play(): Promise<BuildModel> {
+    throw unsupported(this.name, 'Playing a manual build');
+  }
+
+  close(): Promise<void> {
+    return this.#http.close();
+  }
+
+  get #mapping() {
+    return { upstream: this.name, consoleOrigin: this.#consoleOrigin };
+  }
+
+  #pipelinePath(projectId: string, pipelineId: string, tail: string): string {
+    return encodePath`/projects/${projectId}/pipelines/${pipelineId}` + tail;
+  }
+
+  #buildPath(projectId: string, pipelineId: string, buildId: string, tail: string): string {
+    return encodePath`/projects/${projectId}/pipelines/${pipelineId}/builds/${buildId}` + tail;
+  }
+
+  async #get<T>(call: CallContext, path: string, query?: Record<string, QueryValue>): Promise<T> {
+    const { data } = await this.#http.getJson<BkciResult<T>>(call, { path, query });
+    return this.#unwrap(data);
+  }
+
+  async #post<T>(call: CallContext, path: string, query?: Record<string, QueryValue>): Promise<T> {
+    const { data } = await this.#http.postJson<BkciResult<T>>(call, { path, query }, {});
+    return this.#unwrap(data);
+  }
+
+  /** A 200 with `status != 0` is an error too (bkci-apigw.md §3). */
+  #unwrap<T>(result: BkciResult<T>): T {
+    if (!result || typeof result !== 'object' || typeof result.status !== 'number') {
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a body that is not a bk-ci Result`, { upstream: this.name });
+    }
+    if (result.status !== 0 || result.data === undefined || result.data === null) {
+      const code = CODE_BY_ERROR[result.status] ?? 'UPSTREAM_ERROR';
+      throw new BuildgateError(code, `upstream "${this.name}" answered: ${result.message ?? `status ${result.status}`}`, {
+        upstream: this.name,
+        extensions: { upstreamCode: result.status },
+      });
+    }
+    return result.data;
+  }
+}
+
+/**
+ * bk-ci errors: a `Result` whose `status` is a process error code, or the plain-text 400 of the auth
+ * filters ("Request user is empty.", "Verification failed : …"), which means the credential was refused.
+ */
+function describeError(status: number, body: string): { message?: string; code?: ErrorCode } | undefined {
+  try {
+    const parsed = JSON.parse(body) as BkciResult<unknown>;
+    if (parsed && typeof parsed === 'object' && typeof parsed.status === 'number') {
+      return { message: parsed.message ?? undefined, code: CODE_BY_ERROR[parsed.status] };
+    }
+  } catch {
+    if (status === 400 && body.length > 0) return { message: body.slice(0, 200), code: 'UNAUTHENTICATED' };
+  }
+  return { message: upstreamMessage(body) };
+}

@@ -1,0 +1,189 @@
+/**
+ * What GitLab's v3 and v4 REST APIs share: the project, pipeline, commit and user reads, the whole-log
+ * trace, the job mutations and the error handling. Each version's adapter adds its paths, its build
+ * entity and its list semantics.
+ */
+import { BuildgateError, badUserInput } from '../errors.js';
+import { sliceUtf8 } from '../trace/slice.js';
+import {
+  type GitLabCommit,
+  type GitLabJob,
+  type GitLabPipeline,
+  type GitLabProject,
+  type GitLabUser,
+  toCommit,
+  toPipeline,
+  toProject,
+  toUser,
+} from './gitlab-entities.js';
+import { UpstreamHttp, type UpstreamHttpOptions, encodePath } from './http.js';
+import type { OffsetPage } from './offset-paging.js';
+import type {
+  BuildListRequest,
+  BuildModel,
+  BuildPage,
+  BuildStageModel,
+  CallContext,
+  CommitModel,
+  PipelineModel,
+  ProjectModel,
+  RetryOptions,
+  TraceSlice,
+  TraceWindow,
+  Upstream,
+  UpstreamKind,
+  UserModel,
+} from './types.js';
+
+/** GitLab's Kaminari `max_per_page`. */
+export const GITLAB_MAX_PER_PAGE = 100;
+
+/** GitLab serves the whole log on every read, so one answer carries at most this many bytes. */
+export const GITLAB_MAX_TRACE_BYTES = 1024 * 1024;
+
+export abstract class GitLabUpstreamBase implements Upstream {
+  abstract readonly kind: UpstreamKind;
+  readonly traceUnit = 'BYTES' as const;
+  readonly maxTraceLimit = GITLAB_MAX_TRACE_BYTES;
+  readonly name: string;
+  readonly baseUrl: string;
+  protected readonly http: UpstreamHttp;
+  /** `jobs` in v4, `builds` in v3. */
+  protected abstract readonly buildsSegment: string;
+
+  constructor(options: UpstreamHttpOptions) {
+    this.http = new UpstreamHttp(options);
+    this.name = options.upstream;
+    this.baseUrl = this.http.baseUrl;
+  }
+
+  abstract listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage>;
+  /** One build entity of this API version as a model. */
+  protected abstract toBuild(projectId: string, job: GitLabJob): BuildModel;
+
+  parseBuildLocator(input: string): string {
+    if (!/^[1-9]\d{0,17}$/.test(input)) throw badUserInput(`"${input.slice(0, 80)}" is not a GitLab job id`, { argument: 'id' });
+    return input;
+  }
+
+  getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    return this.jobRequest(call, 'GET', this.buildPath(projectId, locator), projectId);
+  }
+
+  async getStages(): Promise<BuildStageModel[] | null> {
+    return null;
+  }
+
+  async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
+    const { data: log } = await this.http.getBuffer(call, { path: `${this.buildPath(projectId, locator)}/trace` });
+    if (window.offset > log.length) {
+      throw badUserInput(`\`offset\` ${window.offset} is beyond the end of the log (${log.length} bytes)`, { argument: 'offset' });
+    }
+    return sliceUtf8(log, window.offset, window.limit);
+  }
+
+  async getProject(call: CallContext, projectId: string): Promise<ProjectModel> {
+    const { data } = await this.http.getJson<GitLabProject>(call, { path: encodePath`/projects/${projectId}` });
+    return toProject(this.name, projectId, data);
+  }
+
+  async getPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    const { data } = await this.http.getJson<GitLabPipeline>(call, {
+      path: encodePath`/projects/${projectId}/pipelines/${pipelineId}`,
+    });
+    return toPipeline(this.name, projectId, data);
+  }
+
+  async getCommit(call: CallContext, projectId: string, sha: string): Promise<CommitModel> {
+    const { data } = await this.http.getJson<GitLabCommit>(call, {
+      path: encodePath`/projects/${projectId}/repository/commits/${sha}`,
+    });
+    return toCommit(this.name, projectId, data);
+  }
+
+  async getUser(call: CallContext, userId: string): Promise<UserModel> {
+    const { data } = await this.http.getJson<GitLabUser>(call, { path: encodePath`/users/${userId}` });
+    return toUser(this.name, data);
+  }
+
+  retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel> {
+    if (options && Object.values(options).some((value) => value !== undefined && value !== null)) {
+      throw new BuildgateError('UNSUPPORTED_BY_UPSTREAM', `RetryOptions are not supported by upstream "${this.name}" (GitLab retries whole jobs)`, {
+        upstream: this.name,
+      });
+    }
+    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/retry`, projectId);
+  }
+
+  cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/cancel`, projectId);
+  }
+
+  erase(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/erase`, projectId);
+  }
+
+  play(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/play`, projectId);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  protected buildPath(projectId: string, buildId: string | number): string {
+    return `${encodePath`/projects/${projectId}`}/${this.buildsSegment}/${encodeURIComponent(String(buildId))}`;
+  }
+
+  /** Where a build's artifacts archive downloads from, in this API version. */
+  protected archiveUrl(projectId: string | number, job: GitLabJob): string | null {
+    const hasArchive = job.artifacts_file || job.artifacts?.some((artifact) => artifact.file_type === 'archive');
+    return hasArchive ? `${this.baseUrl}${this.buildPath(String(projectId), job.id)}/artifacts` : null;
+  }
+
+  protected async jobRequest(call: CallContext, method: 'GET' | 'POST', path: string, projectId: string): Promise<BuildModel> {
+    const { data } =
+      method === 'GET' ? await this.http.getJson<GitLabJob>(call, { path }) : await this.http.postJson<GitLabJob>(call, { path });
+    if (!data || typeof data !== 'object' || typeof data.id !== 'number') {
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a build without an id`, { upstream: this.name });
+    }
+    return this.toBuild(projectId, data);
+  }
+
+  /** One page of a build list, with GitLab's paging headers read. */
+  protected async fetchJobs(
+    call: CallContext,
+    path: string,
+    page: number,
+    perPage: number,
+    scope: readonly string[] | string | undefined,
+  ): Promise<OffsetPage<GitLabJob>> {
+    const { data, headers } = await this.http.getJson<GitLabJob[]>(call, {
+      path,
+      query: { page, per_page: perPage, scope: typeof scope === 'string' ? scope : scope?.length ? scope : undefined },
+    });
+    if (!Array.isArray(data)) {
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a build list that is not an array`, {
+        upstream: this.name,
+      });
+    }
+    const next = firstHeader(headers['x-next-page']);
+    const total = firstHeader(headers['x-total']);
+    return {
+      items: data,
+      hasNext: next !== undefined && next !== '',
+      total: total !== undefined && total !== '' && Number.isFinite(Number(total)) ? Number(total) : null,
+    };
+  }
+}
+
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function parseOffset(position: string | undefined): number {
+  if (position === undefined) return 0;
+  const offset = Number(position);
+  if (!Number.isSafeInteger(offset) || offset < 0) throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
+  return offset;
+}

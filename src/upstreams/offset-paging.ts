@@ -1,0 +1,111 @@
+/**
+ * Relay windows over an upstream's offset paging (`page`, `per_page`). A position is the number of
+ * upstream items before the next one, so any `first`/`after` pair costs one upstream page when it is
+ * aligned with the page size, and two otherwise.
+ */
+import { badUserInput } from '../errors.js';
+
+export interface OffsetPage<T> {
+  items: T[];
+  hasNext: boolean;
+  /** Null when the upstream does not count. */
+  total: number | null;
+}
+
+export type FetchOffsetPage<T> = (page: number, perPage: number) => Promise<OffsetPage<T>>;
+
+/** The items at positions [start, start + first), and whether more follow. */
+export async function readOffsetWindow<T>(fetch: FetchOffsetPage<T>, start: number, first: number): Promise<OffsetPage<T>> {
+  const firstPage = Math.floor(start / first) + 1;
+  const skip = start - (firstPage - 1) * first;
+  if (skip === 0) return fetch(firstPage, first);
+  const [a, b] = await Promise.all([fetch(firstPage, first), fetch(firstPage + 1, first)]);
+  return {
+    items: [...a.items.slice(skip), ...b.items.slice(0, skip)],
+    hasNext: b.hasNext || b.items.length > skip,
+    total: a.total,
+  };
+}
+
+export interface FilteredWindow<T> {
+  items: T[];
+  /** Position after each item: the count of upstream items up to and including it. */
+  positions: number[];
+  hasNext: boolean;
+}
+
+/**
+ * For an upstream whose filter is coarser than ours (GitLab 8.x's `scope=finished`): reads pages of
+ * `pageSize` from `start` and keeps the items `keep` accepts until `first` are found. Positions count
+ * upstream items, so a cursor resumes exactly after the last item returned.
+ */
+export async function readFilteredWindow<T>(
+  fetch: FetchOffsetPage<T>,
+  keep: (item: T) => boolean,
+  start: number,
+  first: number,
+  pageSize: number,
+  maxPages = 20,
+): Promise<FilteredWindow<T>> {
+  const items: T[] = [];
+  const positions: number[] = [];
+  let page = Math.floor(start / pageSize) + 1;
+  let index = (page - 1) * pageSize;
+  for (let read = 0; read < maxPages; read++, page++) {
+    const { items: batch, hasNext } = await fetch(page, pageSize);
+    for (const item of batch) {
+      index += 1;
+      if (index <= start || !keep(item)) continue;
+      if (items.length === first) return { items, positions, hasNext: true };
+      items.push(item);
+      positions.push(index);
+    }
+    if (!hasNext) return { items, positions, hasNext: false };
+  }
+  // Gave up scanning: report more so the client can continue from the last position read.
+  return { items, positions, hasNext: true };
+}
+
+/** One page of one of several lists read in sequence (see `readSequence`). */
+export interface SequencePage<T> {
+  items: T[];
+  /** Positions inside that list, as strings of numbers. */
+  positions: number[];
+  hasNext: boolean;
+  total: number | null;
+}
+
+/**
+ * Several lists read one after the other as one list (a commit's builds are its pipelines' builds, a
+ * bk-ci project's builds are its pipelines' histories). A position is `listIndex:positionInList`.
+ */
+export async function readSequence<T>(
+  lists: number,
+  readList: (index: number, start: number, first: number) => Promise<SequencePage<T>>,
+  after: string | undefined,
+  first: number,
+): Promise<{ items: T[]; positions: string[]; hasNext: boolean; total: number | null }> {
+  let [index, offset] = parseSequencePosition(after);
+  const items: T[] = [];
+  const positions: string[] = [];
+  let total: number | null = lists === 0 ? 0 : null;
+  while (index < lists) {
+    const want = first - items.length;
+    if (want === 0) return { items, positions, hasNext: true, total };
+    const page = await readList(index, offset, want);
+    if (lists === 1) total = page.total;
+    items.push(...page.items);
+    positions.push(...page.positions.map((position) => `${index}:${position}`));
+    if (page.hasNext) return { items, positions, hasNext: true, total };
+    index += 1;
+    offset = 0;
+  }
+  return { items, positions, hasNext: false, total };
+}
+
+function parseSequencePosition(position: string | undefined): [number, number] {
+  if (position === undefined) return [0, 0];
+  const match = /^(\d{1,6}):(\d{1,9})$/.exec(position);
+  if (!match) throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
+  return [Number(match[1]), Number(match[2])];
+}
