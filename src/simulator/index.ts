@@ -1,10 +1,13 @@
 /**
  * buildgate's upstream simulator: a stand-in for GitLab's REST API v4 (jobs, pipelines, commits,
  * users) served by a plain `node:http` server, with seeded data, a clock that runs builds, named
- * tokens, and request stats. Routes: `/api/v4/…` (see routes/gitlab-v4.ts) and `/__sim/…` (control).
+ * tokens, and request stats. Routes: `/api/v4/…` (see routes/gitlab-v4.ts), `/api/v3/…` (the v3
+ * Builds API over the same store, routes/gitlab-v3.ts), artifact downloads (routes/artifacts.ts) and
+ * `/__sim/…` (control).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GitlabV3Entities } from './entities/gitlab-v3.js';
 import { GitlabV4Entities } from './entities/gitlab-v4.js';
 import type { BuildContext } from './factory.js';
 import { generate } from './generator.js';
@@ -13,15 +16,18 @@ import { TraceRenderer } from './logs.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, SimulatorOptions } from './options.js';
 import { Prng, hash32 } from './prng.js';
+import { gitlabV4Artifacts } from './routes/artifacts.js';
 import { controlRoutes } from './routes/control.js';
+import { gitlabV3 } from './routes/gitlab-v3.js';
 import { gitlabV4 } from './routes/gitlab-v4.js';
 import { Clock } from './runner.js';
 import { createRequestListener } from './server.js';
+import { LiveSettings } from './settings.js';
 import { Stats } from './stats.js';
 import type { StatsSnapshot } from './stats.js';
 import { Store } from './store.js';
 
-export type { SimulatorOptions, ResolvedOptions } from './options.js';
+export type { SimulatorOptions, ResolvedOptions, V3CommitShape } from './options.js';
 export { InvalidSimulatorOptionError } from './options.js';
 export { SIMULATOR_TOKENS } from './seed-data.js';
 export type { TokenSpec } from './seed-data.js';
@@ -76,15 +82,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (!busy) throw new Error('the generator did not create project 1');
   const clock = new Clock(build, resolved, busy);
   const stats = new Stats();
+  const settings = new LiveSettings(resolved);
+  const traces = new TraceRenderer(resolved.seed);
+  const afterMutation = (now: number): void => clock.topUp(now);
   const api = gitlabV4({
     store,
     lifecycle,
     entities: new GitlabV4Entities(url),
-    traces: new TraceRenderer(resolved.seed),
+    traces,
     origin: url,
-    afterMutation: (now) => clock.topUp(now),
+    afterMutation,
   });
-  server.on('request', createRequestListener({ store, stats, api: [api], control: controlRoutes({ stats, clock }) }));
+  // One store behind v3 and v4, as GitLab 8.x–9.x served both: same builds, same ids.
+  const v3 = gitlabV3({ store, lifecycle, entities: new GitlabV3Entities(url), traces, settings, origin: url, afterMutation });
+  server.on('request', createRequestListener({ store, stats, api: [api, v3, gitlabV4Artifacts(store)], control: controlRoutes({ stats, clock, settings }) }));
   clock.start();
 
   let closing: Promise<void> | undefined;

@@ -1,10 +1,11 @@
 /**
  * CLI: `node dist/simulator/main.js --port 4010 [--host H] [--seed N] [--builds N] [--tick-ms N]
- * [--job-ticks N] [--pending-ticks N]`. Closes cleanly on SIGINT/SIGTERM.
+ * [--job-ticks N] [--pending-ticks N] [--v3-commit-shape repo-commit|ci-commit]`. Closes cleanly on
+ * SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index.js';
-import type { SimulatorOptions } from './index.js';
+import type { SimulatorOptions, V3CommitShape } from './index.js';
 
 const INTEGER_FLAGS = {
   port: 'port',
@@ -17,7 +18,7 @@ const INTEGER_FLAGS = {
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: simulator [--port N] [--host H] [--seed N] [--builds N] [--tick-ms N] [--job-ticks N] [--pending-ticks N]\n`,
+    `${message}\nusage: simulator [--port N] [--host H] [--seed N] [--builds N] [--tick-ms N] [--job-ticks N] [--pending-ticks N] [--v3-commit-shape repo-commit|ci-commit]\n`,
   );
   process.exit(2);
 }
@@ -29,6 +30,7 @@ function parseOptions(argv: string[]): SimulatorOptions {
       args: argv,
       options: {
         host: { type: 'string' },
+        'v3-commit-shape': { type: 'string' },
         ...Object.fromEntries(Object.keys(INTEGER_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
     }) as { values: Record<string, string | undefined> });
@@ -37,6 +39,8 @@ function parseOptions(argv: string[]): SimulatorOptions {
   }
   const options: SimulatorOptions = {};
   if (values.host !== undefined) options.host = values.host;
+  // Checked by startSimulator, whose error names the option and the accepted values.
+  if (values['v3-commit-shape'] !== undefined) options.v3CommitShape = values['v3-commit-shape'] as V3CommitShape;
   for (const [flag, key] of Object.entries(INTEGER_FLAGS)) {
     const raw = values[flag];
     if (raw === undefined) continue;
@@ -47,7 +51,7 @@ function parseOptions(argv: string[]): SimulatorOptions {
 }
 
 const simulator = await startSimulator(parseOptions(process.argv.slice(2))).catch((error: Error) => usage(error.message));
-process.stdout.write(`buildgate simulator listening on ${simulator.url} (GitLab v4 at /api/v4)\n`);
+process.stdout.write(`buildgate simulator listening on ${simulator.url} (GitLab v4 at /api/v4, v3 at /api/v3)\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

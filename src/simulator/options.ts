@@ -21,6 +21,21 @@ export interface SimulatorOptions {
   jobTicks?: number;
   /** Ticks a job stays pending before it starts running. @default 2 */
   pendingTicks?: number;
+  /**
+   * What a v3 build's `commit` is. `'repo-commit'`: the git commit (GitLab 8.2–9.x `RepoCommit`,
+   * `id` = sha). `'ci-commit'`: the early 8.x CI commit `{id: <pipeline id>, sha, ref, committed_at}`
+   * (seed 002), which also makes a v3 `scope=running` mean running or pending, as 8.x's did.
+   * Tests can switch it at run time with `POST /__sim/config {"v3CommitShape": …}`.
+   * @default 'repo-commit'
+   */
+  v3CommitShape?: V3CommitShape;
+}
+
+export const V3_COMMIT_SHAPES = ['repo-commit', 'ci-commit'] as const;
+export type V3CommitShape = (typeof V3_COMMIT_SHAPES)[number];
+
+export function isV3CommitShape(value: unknown): value is V3CommitShape {
+  return (V3_COMMIT_SHAPES as readonly unknown[]).includes(value);
 }
 
 export type ResolvedOptions = Required<SimulatorOptions>;
@@ -52,6 +67,12 @@ function getValidHost(value: string | undefined): string {
   return value;
 }
 
+function getValidV3CommitShape(value: V3CommitShape | undefined): V3CommitShape {
+  if (value === undefined) return 'repo-commit';
+  if (!isV3CommitShape(value)) throw new InvalidSimulatorOptionError('v3CommitShape', value, V3_COMMIT_SHAPES.map((s) => `'${s}'`).join(' or '));
+  return value;
+}
+
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
   return {
     port: getValidInteger('port', options.port, 0, 0, 65535),
@@ -61,5 +82,6 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     tickMs: getValidInteger('tickMs', options.tickMs, 1000, 1, 2_147_483_647),
     jobTicks: getValidInteger('jobTicks', options.jobTicks, 20, 1, 1_000_000),
     pendingTicks: getValidInteger('pendingTicks', options.pendingTicks, 2, 0, 1_000_000),
+    v3CommitShape: getValidV3CommitShape(options.v3CommitShape),
   };
 }
