@@ -2,11 +2,14 @@
  * buildgate's upstream simulator: a stand-in for GitLab's REST API v4 (jobs, pipelines, commits,
  * users) served by a plain `node:http` server, with seeded data, a clock that runs builds, named
  * tokens, and request stats. Routes: `/api/v4/…` (see routes/gitlab-v4.ts), `/api/v3/…` (the v3
- * Builds API over the same store, routes/gitlab-v3.ts), artifact downloads (routes/artifacts.ts) and
- * `/__sim/…` (control).
+ * Builds API over the same store, routes/gitlab-v3.ts), artifact downloads (routes/artifacts.ts),
+ * bk-ci's open API gateway at `/ms/openapi/api/{apigw,apigw-user,apigw-app}/v3/…` (its own store,
+ * sharing only the clock and the stats; bkci/index.ts) and `/__sim/…` (control).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createBkci } from './bkci/index.js';
+import type { BkciStore } from './bkci/index.js';
 import { GitlabV3Entities } from './entities/gitlab-v3.js';
 import { GitlabV4Entities } from './entities/gitlab-v4.js';
 import type { BuildContext } from './factory.js';
@@ -36,6 +39,8 @@ export type { JobStatus } from './status.js';
 export type { StatsSnapshot } from './stats.js';
 export type { Store } from './store.js';
 export { MIN_RUNNING, MAX_RUNNING } from './runner.js';
+export { BKCI_APPS, BKCI_TOKENS, BKCI_USERS } from './bkci/index.js';
+export type { BkciStore } from './bkci/index.js';
 
 export interface Simulator {
   /** e.g. `http://127.0.0.1:34567` (no trailing slash); GitLab v4 lives at `${url}/api/v4`. */
@@ -45,6 +50,8 @@ export interface Simulator {
   readonly options: ResolvedOptions;
   /** The live data, for tests that need to look behind the API. */
   readonly store: Store;
+  /** bk-ci's data (a separate CI system: nothing in it is shared with `store`). */
+  readonly bkci: BkciStore;
   /** Advances the clock by `count` ticks at once (as `POST /__sim/tick` does). */
   tick(count?: number): void;
   stats(): StatsSnapshot;
@@ -95,7 +102,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   // One store behind v3 and v4, as GitLab 8.x–9.x served both: same builds, same ids.
   const v3 = gitlabV3({ store, lifecycle, entities: new GitlabV3Entities(url), traces, settings, origin: url, afterMutation });
-  server.on('request', createRequestListener({ store, stats, api: [api, v3, gitlabV4Artifacts(store)], control: controlRoutes({ stats, clock, settings }) }));
+  const bkci = createBkci({ seed: resolved.seed, stats, now: Date.now() });
+  clock.onTick((now) => bkci.tick(now));
+  const gitlab = createRequestListener({ store, stats, api: [api, v3, gitlabV4Artifacts(store)], control: controlRoutes({ stats, clock, settings }) });
+  server.on('request', (req, res) => (bkci.owns(req.url ?? '/') ? bkci.handle(req, res) : gitlab(req, res)));
   clock.start();
 
   let closing: Promise<void> | undefined;
@@ -104,6 +114,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port,
     options: resolved,
     store,
+    bkci: bkci.store,
     tick(count = 1) {
       for (let i = 0; i < count; i++) clock.tick();
     },

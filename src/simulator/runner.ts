@@ -27,6 +27,8 @@ export class Clock {
   readonly #build: BuildContext;
   readonly #timing: ClockTiming;
   readonly #busy: Project;
+  /** Other simulated systems (bk-ci) that advance on this clock, after GitLab's work of the tick. */
+  readonly #listeners: ((now: number) => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(build: BuildContext, timing: ClockTiming, busy: Project) {
@@ -79,6 +81,12 @@ export class Clock {
     }
     for (const pipeline of [...store.livePipelines]) lifecycle.settle(pipeline, now);
     this.topUp(now);
+    for (const listener of this.#listeners) listener(now);
+  }
+
+  /** Runs `listener` at the end of every tick (timer, `simulator.tick()` and `POST /__sim/tick` alike). */
+  onTick(listener: (now: number) => void): void {
+    this.#listeners.push(listener);
   }
 
   /**

@@ -69,14 +69,14 @@ export function createRequestListener(deps: ServerDeps): RequestListener {
   };
 }
 
-function send(res: ServerResponse, reply: Reply, head: boolean): void {
+export function send(res: ServerResponse, reply: Reply, head: boolean): void {
   const length = typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length;
   res.writeHead(reply.status, { ...reply.headers, 'content-length': length });
   res.end(head ? undefined : reply.body);
 }
 
 /** POST parameters as Grape merges them: a JSON object or a form; anything else contributes none. */
-async function readBody(req: IncomingMessage): Promise<Params | undefined> {
+export async function readBody(req: IncomingMessage): Promise<Params | undefined> {
   const type = req.headers['content-type'] ?? '';
   const length = Number(req.headers['content-length'] ?? 0);
   if (length === 0 && req.headers['transfer-encoding'] === undefined) return NO_PARAMS;
