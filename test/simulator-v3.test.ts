@@ -76,6 +76,20 @@ describe('one store behind v3 and v4', () => {
   });
 });
 
+describe('what a v3 client reads beside builds', () => {
+  it('serves the project, a pipeline, a commit and a user under /api/v3 as v4 does (9.x mounted them for both)', async () => {
+    for (const path of ['/projects/1', '/projects/foo%2Fbar', '/projects/1/pipelines/6', `/projects/1/repository/commits/${DOC_SHA}`, '/users/1']) {
+      const [three, four] = await Promise.all([get(sim, `/api/v3${path}`), get(sim, `/api/v4${path}`)]);
+      expect(three.status, path).toBe(200);
+      expect(three.body, path).toEqual(four.body);
+    }
+    expect((await get(sim, '/api/v3/projects/2/pipelines/1')).body).toEqual({ message: '401 Unauthorized' });
+    expect((await get(sim, '/api/v3/projects/1/repository/commits/deadbeefdead')).body).toEqual({ message: '404 Commit Not Found' });
+    // Only those: the v4 jobs routes are not v3 routes.
+    expect((await get(sim, '/api/v3/projects/1/jobs/7')).body).toEqual({ error: '404 Not Found' });
+  });
+});
+
 describe('the v3 Build entity', () => {
   it('has the 9.x fields in order, 8.x download_url, and none of the v4-only fields', async () => {
     const seven = await v3('/projects/1/builds/7');
@@ -331,8 +345,9 @@ describe('stats', () => {
     await get(sim, `/api/v3/projects/1/builds/commit/${DOC_SHA}`);
     await post(sim, '/api/v3/projects/1/builds/7/retry');
     await get(sim, '/api/v3/projects/1/builds/abc');
+    await get(sim, '/api/v3/projects/1/pipelines/6');
     expect(sim.stats()).toEqual({
-      total: 8,
+      total: 9,
       routes: {
         'GET /api/v3/projects/:id/builds': 2,
         'GET /api/v3/projects/:id/builds/:build_id': 1,
@@ -341,6 +356,7 @@ describe('stats', () => {
         'GET /api/v3/projects/:id/builds/commit/:sha': 1,
         'POST /api/v3/projects/:id/builds/:build_id/retry': 1,
         'GET (unmatched)': 1,
+        'GET /api/v3/projects/:id/pipelines/:pipeline_id': 1,
       },
     });
   });

@@ -21,7 +21,7 @@ import type { ResolvedOptions, SimulatorOptions } from './options.js';
 import { Prng, hash32 } from './prng.js';
 import { gitlabV4Artifacts } from './routes/artifacts.js';
 import { controlRoutes } from './routes/control.js';
-import { gitlabV3 } from './routes/gitlab-v3.js';
+import { gitlabV3, gitlabV3FromV4 } from './routes/gitlab-v3.js';
 import { gitlabV4 } from './routes/gitlab-v4.js';
 import { Clock } from './runner.js';
 import { createRequestListener } from './server.js';
@@ -104,7 +104,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const v3 = gitlabV3({ store, lifecycle, entities: new GitlabV3Entities(url), traces, settings, origin: url, afterMutation });
   const bkci = createBkci({ seed: resolved.seed, stats, now: Date.now() });
   clock.onTick((now) => bkci.tick(now));
-  const gitlab = createRequestListener({ store, stats, api: [api, v3, gitlabV4Artifacts(store)], control: controlRoutes({ stats, clock, settings }) });
+  const gitlab = createRequestListener({ store, stats, api: [api, v3, gitlabV3FromV4(api), gitlabV4Artifacts(store)], control: controlRoutes({ stats, clock, settings }) });
   server.on('request', (req, res) => (bkci.owns(req.url ?? '/') ? bkci.handle(req, res) : gitlab(req, res)));
   clock.start();
 

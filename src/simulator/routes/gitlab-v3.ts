@@ -215,6 +215,23 @@ export function gitlabV3(deps: GitlabV3Deps): RouteModule {
   };
 }
 
+/**
+ * What a v3 client needs beside builds — the project, one pipeline, one commit, one user — served by
+ * the v4 handlers under `/api/v3`. GitLab 9.x mounted `API::Pipelines` and `API::Users` for both
+ * versions, so those are copies; its v3 project and commit entities differed a little (v3 projects had
+ * `public`/`visibility_level`), which the simulator does not reproduce.
+ */
+const SHARED_WITH_V4: ReadonlySet<string> = new Set([
+  '/projects/:id',
+  '/projects/:id/pipelines/:pipeline_id(int)',
+  '/projects/:id/repository/commits/:sha',
+  '/users/:id(int)',
+]);
+
+export function gitlabV3FromV4(v4: RouteModule): RouteModule {
+  return { mount: '/api/v3', routes: v4.routes.filter((row) => SHARED_WITH_V4.has(row.path)) };
+}
+
 /** GitLab's `project.commit(ref)`: a full sha, a branch or tag name, or an unambiguous sha prefix (7+ hex). */
 function resolveCommit(project: Project, wanted: string): Commit | undefined {
   const commit = project.commits.get(wanted) ?? project.refHeads.get(wanted);
