@@ -19,8 +19,8 @@ export interface Stack {
   /** Upstream requests the simulator counted since the last reset. */
   stats(): Promise<{ total: number; routes: Record<string, number> }>;
   resetStats(): Promise<void>;
-  /** GET on the simulator's REST API (path below /api/v4). */
-  rest<T = any>(path: string, token?: string): Promise<{ status: number; body: T; headers: Headers }>;
+  /** GET on the simulator's REST API: a path below /api/v4, or an absolute path starting with /api/ or /ms/. */
+  rest<T = any>(path: string, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -28,6 +28,8 @@ export interface StackOptions {
   simulator?: SimulatorOptions;
   /** Overrides of the gateway's upstream entry. */
   upstream?: Record<string, unknown>;
+  /** The gateway's whole upstream list instead, given the simulator's URL. */
+  upstreams?: (simulatorUrl: string) => unknown[];
   /** Overrides of the gateway configuration. */
   gateway?: Partial<GatewayConfigInput>;
 }
@@ -37,7 +39,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = parseConfig({
     port: 0,
     host: '127.0.0.1',
-    upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4`, ...options.upstream }],
+    upstreams: options.upstreams?.(simulator.url) ?? [
+      { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4`, ...options.upstream },
+    ],
     ...options.gateway,
   });
   const gateway = await startGateway(config);
@@ -63,8 +67,9 @@ export function stackOf(simulator: Simulator, gateway: Gateway): Stack {
       const response = await fetch(`${simulator.url}/__sim/stats/reset`, { method: 'POST' });
       await response.arrayBuffer();
     },
-    async rest(path, token) {
-      const response = await fetch(`${simulator.url}/api/v4${path}`, { headers: token ? { 'PRIVATE-TOKEN': token } : {} });
+    async rest(path, token, headers = {}) {
+      const url = /^\/(api|ms)\//.test(path) ? `${simulator.url}${path}` : `${simulator.url}/api/v4${path}`;
+      const response = await fetch(url, { headers: { ...(token ? { 'PRIVATE-TOKEN': token } : {}), ...headers } });
       const text = await response.text();
       let body: unknown = text;
       try {
