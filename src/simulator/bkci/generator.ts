@@ -128,12 +128,12 @@ function playStory(ctx: BkGenContext, pipeline: BkPipeline, template: PipelineTe
   const step = rng.int(5, 30) * 1000;
   const userId = template.trigger === 'TIME_TRIGGER' ? template.creator : rng.pick(PEOPLE);
   const build = newBuild(ctx, pipeline, { userId, trigger: template.trigger, now: clock });
-  const userStory = story === 'fail' || story.startsWith('retry') || story === 'rebuild-fail';
+  const failing = story === 'fail' || story.startsWith('retry') || story === 'rebuild-fail';
   if (story === 'queued') return; // parked: the clock never starts it
   // A parallel stage makes job and stage retries meaningful; otherwise any step that can fail.
   const parallel = build.stages.findIndex((s) => s.containers.length > 1);
   const candidates = canFailSteps(build, story === 'retry-job' || story === 'retry-stage-failed-jobs' ? Math.max(0, parallel) : 0);
-  build.failAt = userStory ? rng.pick(candidates).spec.id : null;
+  build.failAt = failing ? rng.pick(candidates).spec.id : null;
 
   const run = (limit = MAX_TICKS): void => {
     for (let i = 0; i < limit && (build.status === 'RUNNING' || build.status === 'QUEUE'); i++) {

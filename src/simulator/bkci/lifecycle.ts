@@ -3,10 +3,10 @@
  * the clock advances live builds with them, and the start/stop/retry routes call them, so a build
  * retried by a client runs the same QUEUE → RUNNING → stage by stage path as any other.
  *
- * One tick: the current stage's jobs run in parallel; each job's current step writes a few log lines
- * and finishes when its planned lines are out (a step starts on the tick after its predecessor ends).
- * A stage settles when all its jobs have; a failed or canceled stage ends the build, a stage with a
- * review gate parks the build in REVIEWING until `review()`.
+ * One tick: the current stage's jobs run in parallel; each job's running step writes a few log lines
+ * and ends when its planned lines are out, and the job's next step starts at once. A stage settles
+ * when all its jobs have and the next one opens at once; a failed or canceled stage ends the build,
+ * a stage with a review gate parks the build in REVIEWING until `review()`.
  */
 import { Prng, hash32 } from '../prng.js';
 import { BK_CODES } from './errors.js';
@@ -136,52 +136,77 @@ export class BkLifecycle {
     this.advance(build, now);
   }
 
-  /** One tick of a RUNNING build. */
+  /**
+   * One tick of a RUNNING build: every running step writes its next lines. As in bk-ci, the next step
+   * starts as soon as one ends, and the next stage as soon as one settles, so a running job always has
+   * a RUNNING step and every tick of a running build adds to its log.
+   */
   advance(build: BkBuild, now: number): void {
     if (build.status !== 'RUNNING') return;
     build.updateTime = now;
-    const stage = build.stages.find((s) => isPending(s.status));
+    let stage = build.stages.find((s) => isPending(s.status));
     if (!stage) return this.#conclude(build, now);
     if (stage.status === 'QUEUE') {
-      if (stage.spec.review && !stage.reviewed) {
-        stage.status = 'REVIEWING';
-        build.status = 'REVIEWING';
-        this.#store.active.delete(build);
-        return;
-      }
-      stage.status = 'RUNNING';
-      stage.startEpoch = now;
+      // Just started, retried or approved: opening the stage starts its jobs' first steps.
+      if (!this.#openStage(build, stage, now)) return;
+    } else {
+      for (const container of stage.containers) if (isPending(container.status)) this.#work(build, container, now);
     }
-    for (const container of stage.containers) if (isPending(container.status)) this.#advanceContainer(build, container, now);
-    if (stage.containers.some((c) => isPending(c.status))) return;
-    stage.status = rollup(stage.containers.map((c) => c.status));
-    stage.elapsed = now - (stage.startEpoch ?? now);
-    if (stage.status !== 'SUCCEED' || !build.stages.some((s) => isPending(s.status))) this.#conclude(build, now);
+    while (!stage.containers.some((c) => isPending(c.status))) {
+      stage.status = rollup(stage.containers.map((c) => c.status));
+      stage.elapsed = now - (stage.startEpoch ?? now);
+      const next: StageRun | undefined = build.stages.find((s) => isPending(s.status));
+      if (stage.status !== 'SUCCEED' || !next) return this.#conclude(build, now);
+      stage = next;
+      if (!this.#openStage(build, stage, now)) return;
+    }
   }
 
-  #advanceContainer(build: BkBuild, container: ContainerRun, now: number): void {
-    if (container.status === 'QUEUE') {
-      container.status = 'RUNNING';
-      container.startEpoch = now;
-      container.executeCount = build.executeCount;
+  /** QUEUE → RUNNING with its waiting jobs started, or the build parked at the stage's review gate. */
+  #openStage(build: BkBuild, stage: StageRun, now: number): boolean {
+    if (stage.spec.review && !stage.reviewed) {
+      stage.status = 'REVIEWING';
+      build.status = 'REVIEWING';
+      this.#store.active.delete(build);
+      return false;
     }
-    let element = container.elements.find((e) => isPending(e.status));
-    // A step whose run condition does not hold is skipped without a tick (bk-ci writes no log for it).
-    while (element && element.status === 'QUEUE' && element.spec.onlyOnBranch !== null && element.spec.onlyOnBranch !== build.branch) {
+    stage.status = 'RUNNING';
+    stage.startEpoch = now;
+    for (const container of stage.containers) if (container.status === 'QUEUE') this.#startContainer(build, container, now);
+    return true;
+  }
+
+  #startContainer(build: BkBuild, container: ContainerRun, now: number): void {
+    container.status = 'RUNNING';
+    container.startEpoch = now;
+    container.executeCount = build.executeCount;
+    this.#startNextStep(build, container, now);
+  }
+
+  /** Starts the job's next waiting step (its first log line), or settles the job when none is left. */
+  #startNextStep(build: BkBuild, container: ContainerRun, now: number): void {
+    let element = container.elements.find((e) => e.status === 'QUEUE');
+    // A step whose run condition does not hold is skipped at once (bk-ci writes no log for it).
+    while (element && element.spec.onlyOnBranch !== null && element.spec.onlyOnBranch !== build.branch) {
       element.status = 'SKIP';
       element.executeCount = build.executeCount;
-      element = container.elements.find((e) => isPending(e.status));
+      element = container.elements.find((e) => e.status === 'QUEUE');
     }
     if (!element) return this.#settleContainer(container, now);
-    if (element.status === 'QUEUE') {
-      element.status = 'RUNNING';
-      element.executeCount = build.executeCount;
-      element.startEpoch = now;
-      const [min, max] = element.spec.lines;
-      element.total = new Prng(hash32(this.#seed, build.serial, build.executeCount, idHash(element.spec.id))).int(min, max);
-      element.emitted = 0;
-      appendLines(build, container.spec, element, 'head', 1, now);
-    }
+    element.status = 'RUNNING';
+    element.executeCount = build.executeCount;
+    element.startEpoch = now;
+    const [min, max] = element.spec.lines;
+    element.total = new Prng(hash32(this.#seed, build.serial, build.executeCount, idHash(element.spec.id))).int(min, max);
+    element.emitted = 0;
+    appendLines(build, container.spec, element, 'head', 1, now);
+  }
+
+  /** One tick of a job: its running step writes a few lines, and ends when its planned lines are out. */
+  #work(build: BkBuild, container: ContainerRun, now: number): void {
+    if (container.status === 'QUEUE') return this.#startContainer(build, container, now); // re-run by a running retry
+    const element = container.elements.find((e) => e.status === 'RUNNING');
+    if (!element) return this.#startNextStep(build, container, now);
     const count = Math.min(element.spec.perTick, element.total - element.emitted);
     appendLines(build, container.spec, element, 'body', count, now);
     element.emitted += count;
@@ -190,20 +215,19 @@ export class BkLifecycle {
     element.status = failed ? 'FAILED' : 'SUCCEED';
     element.elapsed = now - (element.startEpoch ?? now);
     appendLines(build, container.spec, element, failed ? 'fail' : 'ok', failed ? TAIL_LINES.fail : TAIL_LINES.ok, now);
-    if (failed) {
-      const stage = build.stages.find((s) => s.containers.includes(container));
-      element.error = {
-        stageId: stage?.spec.id ?? '',
-        containerId: container.spec.seq,
-        taskId: element.spec.id,
-        taskName: element.spec.name,
-        atomCode: element.spec.atomCode,
-        errorType: 1,
-        errorCode: 2199001,
-        errorMsg: `[${element.spec.name}] 插件执行失败: 2 个测试用例失败 (exit code 1)`,
-      };
-    }
-    if (failed || !container.elements.some((e) => isPending(e.status))) this.#settleContainer(container, now);
+    if (!failed) return this.#startNextStep(build, container, now);
+    const stage = build.stages.find((s) => s.containers.includes(container));
+    element.error = {
+      stageId: stage?.spec.id ?? '',
+      containerId: container.spec.seq,
+      taskId: element.spec.id,
+      taskName: element.spec.name,
+      atomCode: element.spec.atomCode,
+      errorType: 1,
+      errorCode: 2199001,
+      errorMsg: `[${element.spec.name}] 插件执行失败: 2 个测试用例失败 (exit code 1)`,
+    };
+    this.#settleContainer(container, now);
   }
 
   #settleContainer(container: ContainerRun, now: number): void {
@@ -346,6 +370,13 @@ export class BkLifecycle {
 
   #nextAttempt(build: BkBuild, userId: string, now: number): void {
     build.executeCount++;
+    // Everything the retry re-opened belongs to the new attempt, even a step a new failure never reaches.
+    for (const stage of build.stages) {
+      for (const container of stage.containers) {
+        if (container.status === 'QUEUE') container.executeCount = build.executeCount;
+        for (const element of container.elements) if (element.status === 'QUEUE') element.executeCount = build.executeCount;
+      }
+    }
     build.retry = true;
     build.userId = userId;
     build.updateTime = now;

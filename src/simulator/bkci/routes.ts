@@ -139,13 +139,18 @@ export function bkciRoutes({ ctx, clock }: BkRouteDeps): BkRouteRow[] {
     const p = Math.max(1, page);
     const pageSize = size < 1 ? DEFAULT_PAGE_SIZE : Math.min(size, HISTORY_MAX_PAGE_SIZE);
     const order = param(req.query, 'updateTimeDesc');
-    // null ⇒ newest build number first; true/false ⇒ by update time, descending or ascending.
-    let builds = [...pipeline.builds].reverse();
-    if (order !== undefined) {
+    const { builds } = pipeline;
+    let chosen: BkBuild[];
+    if (order === undefined) {
+      // Newest build number first, read straight from the number-ordered array: O(pageSize).
+      chosen = [];
+      for (let i = builds.length - 1 - (p - 1) * pageSize; i >= 0 && chosen.length < pageSize; i--) chosen.push(builds[i] as BkBuild);
+    } else {
       const desc = order.toLowerCase() === 'true';
-      builds = builds.sort((a, b) => (desc ? b.updateTime - a.updateTime : a.updateTime - b.updateTime) || b.buildNum - a.buildNum);
+      const sorted = [...builds].sort((a, b) => (desc ? b.updateTime - a.updateTime : a.updateTime - b.updateTime) || b.buildNum - a.buildNum);
+      chosen = sorted.slice((p - 1) * pageSize, p * pageSize);
     }
-    const records = builds.slice((p - 1) * pageSize, p * pageSize).map((b) => buildHistory(b, req.now));
+    const records = chosen.map((b) => buildHistory(b, req.now));
     return ok({
       count: builds.length,
       page: p,
