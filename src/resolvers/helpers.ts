@@ -72,7 +72,8 @@ export async function listBuilds(
   return toConnection(list, page);
 }
 
-const PROJECT_ID = /^(?:\d{1,18}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){1,20})$/;
+// A number, a single name (bk-ci's `demo`) or a path of names (GitLab's `group/sub/project`).
+const PROJECT_ID = /^(?:\d{1,18}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){0,20})$/;
 
 /** A project id or path; path segments may not be `.`-only, so no input can climb out of `/projects/`. */
 export function checkProjectId(id: string): string {

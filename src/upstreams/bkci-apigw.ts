@@ -29,6 +29,7 @@ import type {
   PipelineModel,
   ProjectModel,
   RetryOptions,
+  TraceFrom,
   TraceSlice,
   TraceWindow,
   Upstream,
@@ -157,27 +158,55 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
-    const attempt = window.attempt ?? (await this.getBuild(call, projectId, locator)).attempt ?? 1;
     const lines: string[] = [];
     let next = window.offset;
-    let hasMore = true;
-    // `after` is inclusive and pages by itself: read on until the window is full or the log ends.
-    while (hasMore && lines.length < window.limit) {
+    let atEnd = true;
+    for await (const page of this.#logPages(call, projectId, locator, window)) {
+      for (const line of page.lines) {
+        if (lines.length === window.limit) break;
+        lines.push(line.text);
+        next = line.lineNo + 1;
+      }
+      if (lines.length === window.limit) {
+        atEnd = false;
+        break;
+      }
+    }
+    return { offset: window.offset, nextOffset: next, content: lines.join(''), size: next, atEnd };
+  }
+
+  async *streamTrace(call: CallContext, projectId: string, locator: string, from: TraceFrom): AsyncIterable<TraceSlice> {
+    let next = from.offset;
+    for await (const page of this.#logPages(call, projectId, locator, from)) {
+      if (page.lines.length === 0) continue;
+      const offset = next;
+      next = page.lines.at(-1)!.lineNo + 1;
+      yield { offset, nextOffset: next, content: page.lines.map((line) => line.text).join(''), size: next, atEnd: !page.hasMore };
+    }
+  }
+
+  /**
+   * The attempt's log from line `offset` on, page by page: `after` is inclusive and pages by itself
+   * (`hasMore`); a line is its message and a newline.
+   */
+  async *#logPages(call: CallContext, projectId: string, locator: string, from: TraceFrom) {
+    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const attempt = from.attempt ?? (await this.getBuild(call, projectId, locator)).attempt ?? 1;
+    let next = from.offset;
+    for (;;) {
       const page = await this.#get<BkciQueryLogs>(call, this.#buildPath(projectId, pipelineId, buildId, '/logs/after'), {
         start: next,
         executeCount: attempt,
       });
-      const fresh = (page.logs ?? []).filter((line) => line.lineNo >= next).sort((a, b) => a.lineNo - b.lineNo);
-      for (const line of fresh) {
-        if (lines.length === window.limit) break;
-        lines.push(`${line.message}\n`);
-        next = line.lineNo + 1;
-      }
-      hasMore = page.hasMore && fresh.length > 0;
+      const lines = (page.logs ?? [])
+        .filter((line) => line.lineNo >= next)
+        .sort((a, b) => a.lineNo - b.lineNo)
+        .map((line) => ({ lineNo: line.lineNo, text: `${line.message}\n` }));
+      const hasMore = page.hasMore && lines.length > 0;
+      yield { lines, hasMore };
+      if (!hasMore) return;
+      next = lines.at(-1)!.lineNo + 1;
     }
-    const atEnd = !hasMore;
-    return { offset: window.offset, nextOffset: next, content: lines.join(''), size: next, atEnd };
   }
 
   async getProject(_call: CallContext, projectId: string): Promise<ProjectModel> {
@@ -269,11 +298,11 @@ export class BkciApigwUpstream implements Upstream {
  * bk-ci errors: a `Result` whose `status` is a process error code, or the plain-text 400 of the auth
  * filters ("Request user is empty.", "Verification failed : …"), which means the credential was refused.
  */
-function describeError(status: number, body: string): { message?: string; code?: ErrorCode } | undefined {
+function describeError(status: number, body: string): { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined {
   try {
     const parsed = JSON.parse(body) as BkciResult<unknown>;
     if (parsed && typeof parsed === 'object' && typeof parsed.status === 'number') {
-      return { message: parsed.message ?? undefined, code: CODE_BY_ERROR[parsed.status] };
+      return { message: parsed.message ?? undefined, code: CODE_BY_ERROR[parsed.status], extensions: { upstreamCode: parsed.status } };
     }
   } catch {
     if (status === 400 && body.length > 0) return { message: body.slice(0, 200), code: 'UNAUTHENTICATED' };

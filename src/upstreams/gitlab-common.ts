@@ -5,6 +5,7 @@
  */
 import { BuildgateError, badUserInput } from '../errors.js';
 import { sliceUtf8 } from '../trace/slice.js';
+import { Utf8Cutter } from '../trace/utf8.js';
 import {
   type GitLabCommit,
   type GitLabJob,
@@ -28,6 +29,7 @@ import type {
   PipelineModel,
   ProjectModel,
   RetryOptions,
+  TraceFrom,
   TraceSlice,
   TraceWindow,
   Upstream,
@@ -80,6 +82,41 @@ export abstract class GitLabUpstreamBase implements Upstream {
       throw badUserInput(`\`offset\` ${window.offset} is beyond the end of the log (${log.length} bytes)`, { argument: 'offset' });
     }
     return sliceUtf8(log, window.offset, window.limit);
+  }
+
+  /**
+   * GitLab sends the whole log on every read. Ask for `Range: bytes=N-` anyway and use a 206 where an
+   * upstream (or a proxy in front of it) gives one; on a 200, skip the first N bytes as they stream by.
+   */
+  async *streamTrace(call: CallContext, projectId: string, locator: string, from: TraceFrom): AsyncIterable<TraceSlice> {
+    const response = await this.http.getStream(call, {
+      path: `${this.buildPath(projectId, locator)}/trace`,
+      headers: { accept: 'text/plain', range: `bytes=${from.offset}-` },
+      acceptStatuses: [416],
+    });
+    if (response.status === 416) {
+      await response.dump();
+      return;
+    }
+    let skip = from.offset;
+    if (response.status === 206) {
+      const start = /^bytes (\d+)-/.exec(firstHeader(response.headers['content-range']) ?? '');
+      skip = start ? from.offset - Number(start[1]) : from.offset;
+      if (skip < 0) throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a range that starts too late`, { upstream: this.name });
+    }
+    const cutter = new Utf8Cutter(from.offset);
+    for await (let chunk of response.body) {
+      if (skip > 0) {
+        if (chunk.length <= skip) {
+          skip -= chunk.length;
+          continue;
+        }
+        chunk = chunk.subarray(skip);
+        skip = 0;
+      }
+      const piece = cutter.push(chunk);
+      if (piece) yield { ...piece, size: piece.nextOffset, atEnd: false };
+    }
   }
 
   async getProject(call: CallContext, projectId: string): Promise<ProjectModel> {

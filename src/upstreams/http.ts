@@ -27,7 +27,7 @@ export interface UpstreamHttpOptions {
    * Reads an upstream's own error body (JSON or not) for the message and, where the upstream means
    * something other than the HTTP status says, the code. @default GitLab's `{message}` / `{error}`
    */
-  describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode } | undefined;
+  describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined;
 }
 
 export type QueryValue = string | number | boolean | undefined | readonly string[];
@@ -36,6 +36,19 @@ export interface UpstreamRequest {
   /** Path below the base URL, already encoded: build it with `encodePath`. */
   path: string;
   query?: Record<string, QueryValue>;
+  /** Extra request headers (e.g. `range`). */
+  headers?: Record<string, string>;
+  /** Statuses ≥ 400 that are answers, not errors (e.g. 416 for a range past the end). */
+  acceptStatuses?: readonly number[];
+}
+
+/** A response whose body is read piece by piece; consume or `dump()` it. */
+export interface UpstreamStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Buffer>;
+  /** Discards the rest of the body, freeing the connection. */
+  dump(): Promise<void>;
 }
 
 export interface UpstreamResponse<T> {
@@ -127,6 +140,24 @@ export class UpstreamHttp {
     return this.#send(call, 'GET', request, async (body) => Buffer.from(await body.arrayBuffer()));
   }
 
+  /** A GET whose body arrives as a stream, for logs too large to hold: network failures mid-body become coded errors. */
+  async getStream(call: CallContext, request: UpstreamRequest): Promise<UpstreamStream> {
+    const { data: body, status, headers } = await this.#send(call, 'GET', request, async (raw) => raw);
+    const upstream = this;
+    return {
+      status,
+      headers,
+      body: (async function* () {
+        try {
+          for await (const chunk of body) yield chunk as Buffer;
+        } catch (error) {
+          throw upstream.#networkError(error);
+        }
+      })(),
+      dump: () => body.dump(),
+    };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -140,7 +171,7 @@ export class UpstreamHttp {
     read: (body: Dispatcher.ResponseData['body']) => Promise<T>,
     payload?: unknown,
   ): Promise<UpstreamResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     const { credential } = call;
     const query = { ...request.query };
     if (credential?.in === 'query') query[credential.name] = credential.value;
@@ -162,7 +193,10 @@ export class UpstreamHttp {
     } catch (error) {
       throw this.#networkError(error);
     }
-    if (response.statusCode >= 400) throw await this.#statusError(response);
+    call.onResponse?.(response.statusCode, response.headers);
+    if (response.statusCode >= 400 && !request.acceptStatuses?.includes(response.statusCode)) {
+      throw await this.#statusError(response);
+    }
     try {
       const data = await read(response.body);
       return { data, status: response.statusCode, headers: response.headers };
@@ -193,7 +227,7 @@ export class UpstreamHttp {
     const text = (await readBounded(response.body, MAX_ERROR_BODY).catch(() => undefined)) ?? '';
     const described = this.#describeError(status, text);
     const detail = described?.message ?? `HTTP ${status}`;
-    const extensions: Record<string, unknown> = {};
+    const extensions: Record<string, unknown> = { ...described?.extensions };
     if (status === 429) {
       const retryAfter = Number(firstHeader(response.headers['retry-after']));
       if (Number.isFinite(retryAfter)) extensions.retryAfter = retryAfter;

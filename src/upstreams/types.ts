@@ -228,6 +228,12 @@ export interface TraceSlice {
 
 export type TraceUnit = 'BYTES' | 'LINES';
 
+export interface TraceFrom {
+  offset: number;
+  /** The attempt whose log to read (bk-ci); the current one when absent. */
+  attempt?: number | null;
+}
+
 export interface TraceWindow {
   offset: number;
   limit: number;
@@ -245,6 +251,8 @@ export interface RetryOptions {
 export interface CallContext {
   credential?: Credential;
   signal?: AbortSignal;
+  /** Sees every upstream response's status and headers (the trace poller reads `Poll-Interval`). */
+  onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
 
 export interface Upstream {
@@ -268,6 +276,11 @@ export interface Upstream {
   /** The build's stages, jobs and steps; null when the upstream has no such structure. */
   getStages(call: CallContext, projectId: string, locator: string): Promise<BuildStageModel[] | null>;
   readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice>;
+  /**
+   * The log from `from.offset` to its current end, in pieces that never split a character or a line,
+   * without holding the whole log: what the trace hub polls and back-fills with.
+   */
+  streamTrace(call: CallContext, projectId: string, locator: string, from: TraceFrom): AsyncIterable<TraceSlice>;
   getProject(call: CallContext, projectId: string): Promise<ProjectModel>;
   getPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel>;
   getCommit(call: CallContext, projectId: string, sha: string): Promise<CommitModel>;
