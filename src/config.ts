@@ -62,12 +62,23 @@ const upstreamSchema = z
     tokenHeader: upstream.tokenHeader ?? (upstream.kind === 'bkci-apigw' ? ('X-DEVOPS-UID' as const) : ('PRIVATE-TOKEN' as const)),
   }));
 
+const traceSchema = z
+  .object({
+    pollIntervalMs: z.number().int().min(10).default(1000).describe('ms between two polls of a watched build while its log grows'),
+    maxPollIntervalMs: z.number().int().min(10).default(10_000).describe('longest ms between polls while nothing changes'),
+    recheckMs: z.number().int().min(10).default(30_000).describe("ms between two checks of one subscriber's credential"),
+    tailBytes: z.number().int().min(1024).default(4 * 1024 * 1024).describe('log kept per watched build for subscribers to read'),
+    slowSubscriberGraceMs: z.number().int().min(0).default(5000).describe('ms a full tail waits for slow subscribers'),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     port: z.number().int().min(0).max(65535).default(4000),
     host: z.string().min(1).default('127.0.0.1'),
     upstreams: z.array(upstreamSchema).default([]),
     graphiql: z.boolean().default(true),
+    trace: traceSchema.default(traceSchema.parse({})),
     /** Largest `first` a connection accepts. */
     maxPageSize: z.number().int().min(1).max(100).default(100),
   })

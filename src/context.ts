@@ -6,6 +6,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
+import type { TraceHub } from './trace/hub.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
 import type { CallContext, Credential, Upstream, UpstreamKind } from './upstreams/types.js';
 
@@ -13,6 +14,10 @@ export interface GatewayContext extends YogaInitialContext {
   config: GatewayConfig;
   registry: UpstreamRegistry;
   loaders: Loaders;
+  /** Shared by every request: the pollers behind `buildTrace` and `buildStatus`. */
+  traceHub: TraceHub;
+  /** A fresh set of loaders with this request's credentials: each `buildStatus` event resolves with its own. */
+  freshLoaders(): Loaders;
   /** The adapter and call context (credential, abort signal) for a configured upstream; BAD_USER_INPUT if unknown. */
   upstream(name: string): { adapter: Upstream; call: CallContext };
 }
@@ -41,7 +46,7 @@ function credentialFor(upstream: ConfiguredUpstream, headers: Headers): Credenti
   return client ?? upstream.serviceCredential;
 }
 
-export function createContextFactory(config: GatewayConfig, registry: UpstreamRegistry) {
+export function createContextFactory(config: GatewayConfig, registry: UpstreamRegistry, traceHub: TraceHub) {
   return ({ request }: YogaInitialContext): Omit<GatewayContext, keyof YogaInitialContext> => {
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
     const resolve = (name: string) => {
@@ -58,6 +63,13 @@ export function createContextFactory(config: GatewayConfig, registry: UpstreamRe
       }
       return entry;
     };
-    return { config, registry, loaders: createLoaders({ resolve }), upstream: resolve };
+    return {
+      config,
+      registry,
+      traceHub,
+      loaders: createLoaders({ resolve }),
+      freshLoaders: () => createLoaders({ resolve }),
+      upstream: resolve,
+    };
   };
 }

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: 'The upstream could not be reached.',
   UPSTREAM_ERROR: 'The upstream answered with an error or a body we could not read.',
   UNSUPPORTED_BY_UPSTREAM: 'This upstream kind cannot do this.',
+  TRACE_OVERFLOW: 'A trace subscriber fell too far behind; subscribe again from `extensions.nextOffset`.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

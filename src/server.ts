@@ -5,10 +5,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
 import { buildSchema } from './schema.js';
+import { TraceHub } from './trace/hub.js';
 import { UpstreamRegistry } from './upstreams/index.js';
 
 export interface Gateway {
@@ -17,6 +22,7 @@ export interface Gateway {
   port: number;
   server: Server;
   registry: UpstreamRegistry;
+  traceHub: TraceHub;
   close(): Promise<void>;
 }
 
@@ -73,19 +79,77 @@ function useRootRedirect(): Plugin {
   };
 }
 
+/**
+ * graphql-ws on the same path as HTTP and SSE. Browsers cannot set headers on a WebSocket, so the
+ * credential may also come in `connectionParams` (`{"PRIVATE-TOKEN": "…"}`, `{"Authorization": "Bearer …"}`,
+ * `{"X-DEVOPS-UID": "…"}`); the context then sees it as a header, as on HTTP.
+ */
+function useWebSocketTransport(yoga: ReturnType<typeof createYoga<object, GatewayContext>>, webSockets: WebSocketServer) {
+  return useServer(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, params) => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(ctx.extra.request.headers)) {
+          if (typeof value === 'string') headers.set(name, value);
+        }
+        for (const [name, value] of Object.entries(ctx.connectionParams ?? {})) {
+          if (typeof value === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(name)) headers.set(name, value);
+        }
+        const aborted = new AbortController();
+        ctx.extra.socket.once('close', () => aborted.abort());
+        const request = new Request('http://buildgate.local/graphql', { headers, signal: aborted.signal });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, request, params });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    webSockets,
+  );
+}
+
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const registry = new UpstreamRegistry(config.upstreams);
+  const traceHub = new TraceHub({
+    intervalMs: config.trace.pollIntervalMs,
+    maxIntervalMs: config.trace.maxPollIntervalMs,
+    recheckMs: config.trace.recheckMs,
+    tailChars: config.trace.tailBytes,
+    slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
+  });
   const yoga = createYoga<object, GatewayContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
-    context: createContextFactory(config, registry) as never,
+    context: createContextFactory(config, registry, traceHub) as never,
     graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config) },
     renderGraphiQL: memoizedGraphiQL(),
     landingPage: false,
     maskedErrors: true,
-    plugins: [useRootRedirect()],
+    plugins: [
+      useRootRedirect(),
+      // The graphql-sse protocol in both modes (single connection and distinct connections) at
+      // /graphql/stream; yoga itself answers distinct-connection SSE on /graphql.
+      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
+      // `buildStatus` events would answer nested fields from the first event's cache.
+      useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
+        contextPartial: { loaders: (args.contextValue as GatewayContext).freshLoaders() },
+      })),
+    ],
   });
   const server = createServer(yoga);
+  const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsServer = useWebSocketTransport(yoga, webSockets);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -101,10 +165,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     port,
     server,
     registry,
+    traceHub,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await traceHub.close();
+        await wsServer.dispose();
         await yoga.dispose();
         server.closeAllConnections();
         await closed;

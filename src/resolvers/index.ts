@@ -9,6 +9,8 @@ import { Project } from './Project.js';
 import { Query } from './Query.js';
 import { Runner } from './Runner.js';
 import { scalars } from './scalars.js';
+import { Subscription } from './Subscription.js';
+import { TraceChunk } from './TraceChunk.js';
 import { Upstream } from './Upstream.js';
 import { User } from './User.js';
 
@@ -16,6 +18,8 @@ export const resolvers: Resolvers = {
   ...scalars,
   Query,
   Mutation,
+  Subscription,
+  TraceChunk,
   Node,
   Project,
   Build,

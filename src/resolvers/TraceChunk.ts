@@ -1,0 +1,7 @@
+import type { TraceChunkResolvers } from '../generated/resolvers.js';
+import { traceLines, traceSections } from '../trace/sections.js';
+
+export const TraceChunk: TraceChunkResolvers = {
+  lines: (chunk, { stripAnsi }) => traceLines(chunk.content, stripAnsi ?? true),
+  sections: (chunk) => traceSections(chunk.content),
+};

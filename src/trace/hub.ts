@@ -1,0 +1,283 @@
+/**
+ * The trace hub: every `buildTrace` and `buildStatus` subscription of one build shares one
+ * `BuildPoller`. Each subscriber's access is checked with its own credential when it subscribes (one
+ * cheap read) and again every `recheckMs`; a subscriber whose check fails gets that error and nothing
+ * more. A subscriber starts from its own offset: what the shared tail no longer holds it reads from
+ * upstream with its own credential, then follows the tail.
+ */
+import { Repeater } from 'graphql-yoga';
+import { BuildgateError } from '../errors.js';
+import type { BuildModel, CallContext, Credential, TraceChunkModel, Upstream } from '../upstreams/types.js';
+import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
+
+export interface TraceHubOptions extends PollerOptions {
+  /** ms between two access checks of one subscriber's credential. @default 30000 */
+  recheckMs: number;
+}
+
+export const DEFAULT_TRACE_HUB_OPTIONS: TraceHubOptions = {
+  intervalMs: 1000,
+  maxIntervalMs: 10_000,
+  tailChars: 4 * 1024 * 1024,
+  maxFailures: 10,
+  slowSubscriberGraceMs: 5000,
+  recheckMs: 30_000,
+};
+
+export interface WatchRequest {
+  address: BuildAddress;
+  adapter: Upstream;
+  /** The subscriber's own credential (and nothing else of its request). */
+  credential: Credential | undefined;
+  /** The upstream's configured service credential, which the poller prefers. */
+  serviceCredential: Credential | undefined;
+}
+
+const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
+
+class Member implements PollerMember {
+  verified = true;
+  position: number | undefined;
+  failure: BuildgateError | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    readonly credential: Credential | undefined,
+    readonly wantsTrace: boolean,
+  ) {}
+
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Resolves at the next wake-up (new log, a status change, a failure, or the subscriber leaving). */
+  nextWake(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+}
+
+export class TraceHub {
+  readonly #options: TraceHubOptions;
+  readonly #pollers = new Map<string, BuildPoller>();
+  readonly #streams = new Set<() => void>();
+  #closed = false;
+  #subscribers = 0;
+
+  constructor(options: Partial<TraceHubOptions> = {}) {
+    this.#options = { ...DEFAULT_TRACE_HUB_OPTIONS, ...options };
+    for (const [name, value] of Object.entries(this.#options)) {
+      if (!Number.isFinite(value) || value <= 0) throw new TypeError(`trace hub option ${name} must be a positive number, got ${value}`);
+    }
+  }
+
+  get stats(): { pollers: number; subscribers: number; polls: number } {
+    let polls = 0;
+    for (const poller of this.#pollers.values()) polls += poller.polls;
+    return { pollers: this.#pollers.size, subscribers: this.#subscribers, polls };
+  }
+
+  /** The poller of a build, if one runs (for tests and metrics). */
+  poller(address: BuildAddress): BuildPoller | undefined {
+    return this.#pollers.get(keyOf(address));
+  }
+
+  /** The build's log from `offset`, then each new piece, until the build ends and its last bytes are sent. */
+  trace(request: WatchRequest, offset: number): AsyncIterableIterator<TraceChunkModel> {
+    return this.#watch<TraceChunkModel>(request, offset, async (member, poller, build, push, isStopped) => {
+      let next = offset;
+      let live = false;
+      for (;;) {
+        if (isStopped()) return;
+        const failure = member.failure ?? poller.failure;
+        if (failure) throw failure;
+        const { tail } = poller;
+        if (next < tail.start) {
+          if (live) {
+            throw new BuildgateError('TRACE_OVERFLOW', 'this subscriber fell too far behind the log; resubscribe from nextOffset', {
+              extensions: { nextOffset: next },
+            });
+          }
+          member.position = undefined;
+          next = await this.#backfill(request, build, next, () => poller.tail.start, push, isStopped, member);
+          continue;
+        }
+        live = true;
+        member.position = next;
+        const piece = tail.readFrom(next);
+        if (piece) {
+          next = piece.nextOffset;
+          member.position = next;
+          const complete = poller.ended && next >= poller.tail.end;
+          await push({ ...piece, size: poller.tail.end, atEnd: next >= poller.tail.end, complete });
+          poller.progress();
+          if (complete) return;
+          continue;
+        }
+        if (poller.ended) {
+          await push({ offset: next, nextOffset: next, content: '', size: tail.end, atEnd: true, complete: true });
+          return;
+        }
+        if (poller.stopped) throw new BuildgateError('UPSTREAM_UNAVAILABLE', 'the build\'s poller stopped');
+        await member.nextWake();
+      }
+    });
+  }
+
+  /** The build now, then again at every status change, until a terminal status. */
+  status(request: WatchRequest): AsyncIterableIterator<BuildModel> {
+    return this.#watch<BuildModel>(request, undefined, async (member, poller, build, push, isStopped) => {
+      await push(build);
+      if (TERMINAL_STATUSES.has(build.status)) return;
+      let seen = poller.statusVersion;
+      let last = build;
+      for (;;) {
+        if (isStopped()) return;
+        const failure = member.failure ?? poller.failure;
+        if (failure) throw failure;
+        const current = poller.build;
+        if (poller.statusVersion !== seen && current && (current.status !== last.status || current.attempt !== last.attempt)) {
+          seen = poller.statusVersion;
+          last = current;
+          await push(current);
+          if (TERMINAL_STATUSES.has(current.status)) return;
+          continue;
+        }
+        if (poller.stopped) {
+          if (poller.ended) return;
+          throw new BuildgateError('UPSTREAM_UNAVAILABLE', 'the build\'s poller stopped');
+        }
+        await member.nextWake();
+      }
+    });
+  }
+
+  /** Completes every subscription (clients reconnect elsewhere) and stops every poller. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const stop of [...this.#streams]) stop();
+    for (const poller of [...this.#pollers.values()]) poller.stop();
+  }
+
+  /** `offset`: where a trace subscriber starts (undefined for a status subscriber). */
+  #watch<T>(
+    request: WatchRequest,
+    offset: number | undefined,
+    run: (
+      member: Member,
+      poller: BuildPoller,
+      build: BuildModel,
+      push: (value: T) => Promise<unknown>,
+      isStopped: () => boolean,
+    ) => Promise<void>,
+  ): AsyncIterableIterator<T> {
+    return new Repeater<T>(async (push, stop) => {
+      if (this.#closed) {
+        stop(new BuildgateError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down; subscribe again elsewhere'));
+        return;
+      }
+      let stopped = false;
+      const member = new Member(request.credential, offset !== undefined);
+      const end = () => {
+        stopped = true;
+        member.wake();
+      };
+      void stop.then(end);
+      this.#streams.add(stop);
+      this.#subscribers += 1;
+      let poller: BuildPoller | undefined;
+      let recheck: NodeJS.Timeout | undefined;
+      try {
+        const build = await this.#verify(request);
+        if (stopped) return;
+        poller = this.#pollerFor(request, build, offset ?? 0);
+        poller.join(member);
+        recheck = setInterval(() => void this.#recheck(request, member), this.#options.recheckMs);
+        recheck.unref?.();
+        await run(member, poller, build, push, () => stopped);
+        stop();
+      } catch (error) {
+        stop(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        clearInterval(recheck);
+        poller?.leave(member);
+        this.#streams.delete(stop);
+        this.#subscribers -= 1;
+      }
+    });
+  }
+
+  /** One cheap upstream read with the subscriber's own credential: it may see the build, or it gets the error. */
+  #verify(request: WatchRequest): Promise<BuildModel> {
+    const call: CallContext = { credential: request.credential };
+    return request.adapter.getBuild(call, request.address.projectId, request.address.locator);
+  }
+
+  async #recheck(request: WatchRequest, member: Member): Promise<void> {
+    try {
+      await this.#verify(request);
+    } catch (error) {
+      // Only a refusal ends the subscription; a flaky upstream is the poller's business.
+      if (error instanceof BuildgateError && DENIED.has(error.code)) {
+        member.failure = error;
+        member.verified = false;
+        member.wake();
+      }
+    }
+  }
+
+  /** The build's poller, started (its tail at the first trace subscriber's offset) if none runs. */
+  #pollerFor(request: WatchRequest, build: BuildModel, offset: number): BuildPoller {
+    const key = keyOf(request.address);
+    let poller = this.#pollers.get(key);
+    if (!poller || poller.stopped) {
+      poller = new BuildPoller(
+        request.address,
+        request.adapter,
+        request.serviceCredential,
+        { offset, build },
+        this.#options,
+        () => {
+          if (this.#pollers.get(key) === poller) this.#pollers.delete(key);
+        },
+      );
+      this.#pollers.set(key, poller);
+    }
+    return poller;
+  }
+
+  /**
+   * Reads the log from `offset` with the subscriber's own credential until the shared tail covers the
+   * rest (or the log ends), pushing each piece; returns the next offset.
+   */
+  async #backfill(
+    request: WatchRequest,
+    build: BuildModel,
+    offset: number,
+    tailStart: () => number,
+    push: (value: TraceChunkModel) => Promise<unknown>,
+    isStopped: () => boolean,
+    member: Member,
+  ): Promise<number> {
+    let next = offset;
+    const call: CallContext = { credential: request.credential };
+    for await (const slice of request.adapter.streamTrace(call, request.address.projectId, request.address.locator, {
+      offset,
+      attempt: build.attempt,
+    })) {
+      if (isStopped() || member.failure) return next;
+      await push({ ...slice, complete: false });
+      next = slice.nextOffset;
+      if (next >= tailStart()) return next;
+    }
+    // The upstream's log ends before the tail starts (it shrank, e.g. erased): wait for the poller.
+    if (next < tailStart()) await member.nextWake();
+    return next;
+  }
+}
+
+function keyOf(address: BuildAddress): string {
+  return JSON.stringify([address.upstream, address.projectId, address.locator]);
+}

@@ -1,0 +1,229 @@
+/**
+ * One poller per watched build, however many subscribers and credentials: it reads the build's status
+ * and the new end of its log once per interval, into a shared `TraceTail`, and wakes its subscribers.
+ * It reads with the service credential, else with the credential of a subscriber whose own access check
+ * passed; it backs off while nothing changes, honours `Poll-Interval`, and stops when the build ends
+ * or its last subscriber leaves.
+ */
+import { BuildgateError } from '../errors.js';
+import type { BuildModel, CallContext, Credential, Upstream } from '../upstreams/types.js';
+import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import { TraceTail } from './tail.js';
+
+export interface PollerOptions {
+  /** ms between polls while the log grows. @default 1000 */
+  intervalMs: number;
+  /** Longest ms between polls while nothing changes. @default 10000 */
+  maxIntervalMs: number;
+  /** Characters of log kept for subscribers to read. @default 4 MiB */
+  tailChars: number;
+  /** Consecutive failed polls after which every subscriber gets the error. @default 10 */
+  maxFailures: number;
+  /** ms the poller waits, with a full tail, for slow subscribers before it drops what they have not read. @default 5000 */
+  slowSubscriberGraceMs: number;
+}
+
+export interface BuildAddress {
+  upstream: string;
+  projectId: string;
+  locator: string;
+}
+
+/** What a subscriber gives the poller: a credential it may read with, once verified. */
+export interface PollerMember {
+  readonly credential: Credential | undefined;
+  verified: boolean;
+  /** The next log offset this member will read; undefined while it is not reading the tail. */
+  position: number | undefined;
+  /** Whether it reads the log (a `buildStatus` subscriber does not). */
+  readonly wantsTrace: boolean;
+  /** Set when this member may no longer receive anything. */
+  failure?: BuildgateError;
+  wake(): void;
+}
+
+const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
+
+export class BuildPoller {
+  readonly address: BuildAddress;
+  readonly #adapter: Upstream;
+  readonly #serviceCredential: Credential | undefined;
+  readonly #options: PollerOptions;
+  readonly #members = new Set<PollerMember>();
+  readonly #onStop: () => void;
+  readonly tail: TraceTail;
+  /** The build as last read; undefined until the first poll. */
+  build: BuildModel | undefined;
+  /** Bumped on every status change, for status subscribers. */
+  statusVersion = 0;
+  /** True once the build is terminal and its last bytes are in the tail. */
+  ended = false;
+  /** Set when polling failed for good; every subscriber ends with it. */
+  failure: BuildgateError | undefined;
+  polls = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #interval: number;
+  #hintMs = 0;
+  #failures = 0;
+  #stopped = false;
+  #abort = new AbortController();
+  #progress: (() => void) | undefined;
+
+  constructor(
+    address: BuildAddress,
+    adapter: Upstream,
+    serviceCredential: Credential | undefined,
+    start: { offset: number; build: BuildModel },
+    options: PollerOptions,
+    onStop: () => void,
+  ) {
+    this.address = address;
+    this.#adapter = adapter;
+    this.#serviceCredential = serviceCredential;
+    this.#options = options;
+    this.#interval = options.intervalMs;
+    this.#onStop = onStop;
+    this.build = start.build;
+    this.tail = new TraceTail(adapter.traceUnit, start.offset, options.tailChars);
+    this.#schedule(0);
+  }
+
+  get members(): number {
+    return this.#members.size;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  join(member: PollerMember): void {
+    this.#members.add(member);
+  }
+
+  leave(member: PollerMember): void {
+    this.#members.delete(member);
+    if (this.#members.size === 0) this.stop();
+  }
+
+  /** Stops polling and wakes every subscriber. Idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#abort.abort();
+    this.#onStop();
+    this.#wakeAll();
+  }
+
+  #schedule(delay: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#poll(), delay);
+    this.#timer.unref?.();
+  }
+
+  /** The service credential, else the first verified member's; undefined only when nobody may read. */
+  #reader(): { credential: Credential | undefined; member?: PollerMember } | undefined {
+    if (this.#serviceCredential) return { credential: this.#serviceCredential };
+    for (const member of this.#members) if (member.verified && !member.failure) return { credential: member.credential, member };
+    return undefined;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#stopped) return;
+    const reader = this.#reader();
+    if (!reader) {
+      this.#schedule(this.#interval);
+      return;
+    }
+    const call: CallContext = {
+      credential: reader.credential,
+      signal: this.#abort.signal,
+      onResponse: (_status, headers) => {
+        const hint = Number(headerValue(headers['poll-interval']));
+        if (Number.isFinite(hint) && hint > 0) this.#hintMs = hint;
+      },
+    };
+    let changed = false;
+    try {
+      this.polls += 1;
+      const build = await this.#adapter.getBuild(call, this.address.projectId, this.address.locator);
+      if (build.status !== this.build?.status || build.attempt !== this.build?.attempt) {
+        this.statusVersion += 1;
+        changed = true;
+      }
+      this.build = build;
+      // Read the log after the status: once the build is terminal, this read holds its last bytes.
+      const before = this.tail.end;
+      const wanted = [...this.#members].some((member) => member.wantsTrace);
+      if (wanted) for await (const slice of this.#adapter.streamTrace(call, this.address.projectId, this.address.locator, {
+        offset: this.tail.end,
+        attempt: build.attempt,
+      })) {
+        if (this.tail.size + slice.content.length > this.#options.tailChars) await this.#letReadersCatchUp();
+        if (this.#stopped) return;
+        this.tail.append(slice);
+        this.#wakeAll();
+      }
+      if (this.tail.end !== before) changed = true;
+      if (TERMINAL_STATUSES.has(build.status)) this.ended = true;
+      this.#failures = 0;
+    } catch (error) {
+      if (this.#stopped) return;
+      const coded = error instanceof BuildgateError ? error : new BuildgateError('UPSTREAM_ERROR', 'reading the build failed');
+      if (reader.member && DENIED.has(coded.code)) {
+        // That member's credential lost its access: it stops receiving; the next poll reads with another.
+        reader.member.failure = coded;
+        reader.member.wake();
+        this.#schedule(0);
+        return;
+      }
+      this.#failures += 1;
+      if (this.#failures >= this.#options.maxFailures || DENIED.has(coded.code)) {
+        this.failure = coded;
+        this.#wakeAll();
+        this.stop();
+        return;
+      }
+    }
+    if (changed) this.#wakeAll();
+    if (this.ended) {
+      this.stop();
+      return;
+    }
+    this.#interval = changed ? this.#options.intervalMs : Math.min(this.#interval * 1.5, this.#options.maxIntervalMs);
+    this.#schedule(Math.max(this.#interval, this.#hintMs));
+  }
+
+  /** A member read something: the poller may be waiting for room in the tail. */
+  progress(): void {
+    this.#progress?.();
+  }
+
+  /**
+   * With the tail full, waits (at most the grace period) until every member reading the tail has read
+   * to its end, so one fast reader of a large log is not overrun; a slower one is then left behind.
+   */
+  async #letReadersCatchUp(): Promise<void> {
+    const deadline = Date.now() + this.#options.slowSubscriberGraceMs;
+    const behind = () =>
+      [...this.#members].some((member) => !member.failure && member.position !== undefined && member.position < this.tail.end);
+    while (!this.#stopped && behind() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#progress = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#progress = undefined;
+    }
+  }
+
+  #wakeAll(): void {
+    for (const member of this.#members) member.wake();
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
