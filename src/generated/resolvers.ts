@@ -245,6 +245,7 @@ export type EraseBuildPayload = {
   build: Build;
 };
 
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a build that has not finished. */
@@ -258,21 +259,25 @@ export type Mutation = {
 };
 
 
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
 export type MutationCancelBuildArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
 export type MutationEraseBuildArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
 export type MutationPlayBuildArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
 export type MutationRetryBuildArgs = {
   id: Scalars['ID']['input'];
   options?: InputMaybe<RetryOptions>;
@@ -414,6 +419,7 @@ export type ProjectPipelineArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
 export type Query = {
   __typename?: 'Query';
   /** A build by its opaque global id. Null, with a `NOT_FOUND` error, when it does not exist or is not visible. */
@@ -431,16 +437,19 @@ export type Query = {
 };
 
 
+/** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
 export type QueryBuildArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
 export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
 export type QueryProjectArgs = {
   id: Scalars['ID']['input'];
   upstream: Scalars['String']['input'];
@@ -481,6 +490,7 @@ export type Runner = {
   upstreamId: Scalars['ID']['output'];
 };
 
+/** Live builds: a log as it grows, and a status as it changes (over SSE or graphql-ws on /graphql). */
 export type Subscription = {
   __typename?: 'Subscription';
   /** A build now, then again at every status change; completes at a terminal status. */
@@ -499,11 +509,13 @@ export type Subscription = {
 };
 
 
+/** Live builds: a log as it grows, and a status as it changes (over SSE or graphql-ws on /graphql). */
 export type SubscriptionBuildStatusArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Live builds: a log as it grows, and a status as it changes (over SSE or graphql-ws on /graphql). */
 export type SubscriptionBuildTraceArgs = {
   id: Scalars['ID']['input'];
   offset?: InputMaybe<Scalars['Int']['input']>;
