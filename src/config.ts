@@ -45,6 +45,10 @@ const upstreamSchema = z
     bodyTimeoutMs: z.number().int().positive().default(30_000),
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
+    constantUpstream: z
+      .boolean()
+      .default(false)
+      .describe('gitlab-v4 only, for benchmarks: answer every read with a constant instead of calling the upstream (the "ceiling").'),
   })
   .strict()
   .superRefine((upstream, ctx) => {
@@ -52,6 +56,9 @@ const upstreamSchema = z
     const allowed = gitlab ? ['PRIVATE-TOKEN', 'Authorization'] : ['X-DEVOPS-UID', 'X-Bkapi-Authorization', 'access_token'];
     if (upstream.tokenHeader && !allowed.includes(upstream.tokenHeader)) {
       ctx.addIssue({ code: 'custom', path: ['tokenHeader'], message: `must be one of ${allowed.join(', ')} for kind ${upstream.kind}` });
+    }
+    if (upstream.constantUpstream && upstream.kind !== 'gitlab-v4') {
+      ctx.addIssue({ code: 'custom', path: ['constantUpstream'], message: 'applies to kind gitlab-v4 only' });
     }
     if (upstream.legacy && upstream.kind !== 'gitlab-v3') {
       ctx.addIssue({ code: 'custom', path: ['legacy'], message: 'applies to kind gitlab-v3 only' });

@@ -5,6 +5,7 @@ import type { UpstreamConfig } from '../config.js';
 import { BkciApigwUpstream } from './bkci-apigw.js';
 import { GitLabV3Upstream } from './gitlab-v3.js';
 import { GitLabV4Upstream } from './gitlab-v4.js';
+import { GitLabV4ConstantUpstream } from './gitlab-v4-constant.js';
 import type { Credential, Upstream } from './types.js';
 
 export interface ConfiguredUpstream {
@@ -62,7 +63,7 @@ function createAdapter(config: UpstreamConfig): Upstream {
   };
   switch (config.kind) {
     case 'gitlab-v4':
-      return new GitLabV4Upstream(http);
+      return config.constantUpstream ? new GitLabV4ConstantUpstream(http) : new GitLabV4Upstream(http);
     case 'gitlab-v3':
       return new GitLabV3Upstream({ ...http, legacy: config.legacy });
     case 'bkci-apigw':
