@@ -26,6 +26,10 @@ const upstreamSchema = z
         'How the service credential is sent. GitLab: PRIVATE-TOKEN (default) or Authorization (sends `Bearer <token>`). ' +
           'bk-ci: X-DEVOPS-UID (default: the token is a user name), X-Bkapi-Authorization (sent as is), or access_token (a query parameter).',
       ),
+    keyset: z
+      .boolean()
+      .default(true)
+      .describe("gitlab-v4: page a project's jobs with keyset pagination (GitLab 15.9+), fast at any depth."),
     legacy: z
       .boolean()
       .default(false)
@@ -86,8 +90,8 @@ const configSchema = z
     upstreams: z.array(upstreamSchema).default([]),
     graphiql: z.boolean().default(true),
     trace: traceSchema.default(traceSchema.parse({})),
-    /** Largest `first` a connection accepts. */
-    maxPageSize: z.number().int().min(1).max(100).default(100),
+    /** Largest `first` a connection accepts; above the upstream's page size (100) a list reads several pages. */
+    maxPageSize: z.number().int().min(1).max(1000).default(100),
   })
   .strict()
   .superRefine((config, ctx) => {

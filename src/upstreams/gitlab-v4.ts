@@ -1,19 +1,40 @@
 /**
  * The GitLab REST v4 adapter: the Jobs API (seed 003) plus the endpoints shared with v3.
  */
-import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';
+import { BuildgateError, badUserInput } from '../errors.js';
+import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, firstHeader, parseOffset } from './gitlab-common.js';
 import { type GitLabJob, type GitLabPipeline, gitlabScope, toBuild } from './gitlab-entities.js';
-import { encodePath } from './http.js';
+import { type UpstreamHttpOptions, encodePath } from './http.js';
 import { readOffsetWindow, readSequence } from './offset-paging.js';
 import type { BuildListRequest, BuildModel, BuildPage, CallContext } from './types.js';
+
+export interface GitLabV4Options extends UpstreamHttpOptions {
+  /**
+   * Page a project's jobs with GitLab's keyset pagination (`pagination=keyset`, cursors from `Link:
+   * rel="next"`), which stays fast at any depth and has no offset limit. @default true
+   */
+  keyset?: boolean;
+}
+
+/** A keyset position: the upstream cursor of a page (empty for the first) and how many of its jobs were read. */
+const KEYSET_POSITION = /^K:([A-Za-z0-9_=-]{0,512}):(\d{1,3})$/;
 
 export class GitLabV4Upstream extends GitLabUpstreamBase {
   readonly kind = 'gitlab-v4' as const;
   protected readonly buildsSegment = 'jobs';
+  readonly #keyset: boolean;
+
+  constructor(options: GitLabV4Options) {
+    super(options);
+    this.#keyset = options.keyset ?? true;
+  }
 
   async listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage> {
     const { source } = request;
     if (source.of === 'commit') return this.#listCommitBuilds(call, request, source.projectId, source.sha);
+    if (source.of === 'project' && (request.after === undefined ? this.#keyset : request.after.startsWith('K:'))) {
+      return this.#keysetPage(call, encodePath`/projects/${source.projectId}/jobs`, request, source.projectId);
+    }
     const path =
       source.of === 'project'
         ? encodePath`/projects/${source.projectId}/jobs`
@@ -23,6 +44,41 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
 
   protected toBuild(projectId: string, job: GitLabJob): BuildModel {
     return toBuild(this.name, projectId, job, { archiveUrl: this.archiveUrl(job.pipeline?.project_id ?? projectId, job) });
+  }
+
+  /**
+   * GitLab's keyset paging: follow `Link: rel="next"` cursors. The position after a page's last job is
+   * the next page's cursor (one request to continue); after any other job it is the page's own cursor
+   * and how many of its jobs came before.
+   */
+  async #keysetPage(call: CallContext, path: string, request: BuildListRequest, projectId: string): Promise<BuildPage> {
+    let [cursor, skip] = parseKeysetPosition(request.after);
+    const scope = request.statuses?.map(gitlabScope);
+    const builds: BuildModel[] = [];
+    const positions: string[] = [];
+    for (;;) {
+      const perPage = Math.min(GITLAB_MAX_PER_PAGE, skip + request.first - builds.length);
+      const { data, headers } = await this.http.getJson<GitLabJob[]>(call, {
+        path,
+        query: { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: perPage, cursor: cursor || undefined, scope: scope?.length ? scope : undefined },
+      });
+      if (!Array.isArray(data)) {
+        throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a job list that is not an array`, { upstream: this.name });
+      }
+      const next = nextCursor(firstHeader(headers.link));
+      for (let i = skip; i < data.length; i++) {
+        if (builds.length === request.first) {
+          return { builds, positions, hasNextPage: true, hasPreviousPage: request.after !== undefined, totalCount: null };
+        }
+        builds.push(this.toBuild(projectId, data[i]!));
+        positions.push(i + 1 === data.length && next ? `K:${next}:0` : `K:${cursor}:${i + 1}`);
+      }
+      if (!next || builds.length === request.first) {
+        return { builds, positions, hasNextPage: next !== undefined, hasPreviousPage: request.after !== undefined, totalCount: null };
+      }
+      cursor = next;
+      skip = 0;
+    }
   }
 
   async #page(call: CallContext, path: string, request: BuildListRequest, start: number, first: number, projectId: string): Promise<BuildPage> {
@@ -61,4 +117,26 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
       totalCount: result.total,
     };
   }
+}
+
+function parseKeysetPosition(position: string | undefined): [string, number] {
+  if (position === undefined) return ['', 0];
+  const match = KEYSET_POSITION.exec(position);
+  if (!match) throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
+  return [match[1]!, Number(match[2])];
+}
+
+/** The `cursor` parameter of a `Link` header's rel="next" URL. */
+function nextCursor(link: string | undefined): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+    if (!match) continue;
+    try {
+      return new URL(match[1]!).searchParams.get('cursor') ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

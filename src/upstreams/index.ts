@@ -63,7 +63,9 @@ function createAdapter(config: UpstreamConfig): Upstream {
   };
   switch (config.kind) {
     case 'gitlab-v4':
-      return config.constantUpstream ? new GitLabV4ConstantUpstream(http) : new GitLabV4Upstream(http);
+      return config.constantUpstream
+        ? new GitLabV4ConstantUpstream({ ...http, keyset: false })
+        : new GitLabV4Upstream({ ...http, keyset: config.keyset });
     case 'gitlab-v3':
       return new GitLabV3Upstream({ ...http, legacy: config.legacy });
     case 'bkci-apigw':

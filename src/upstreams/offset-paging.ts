@@ -14,17 +14,28 @@ export interface OffsetPage<T> {
 
 export type FetchOffsetPage<T> = (page: number, perPage: number) => Promise<OffsetPage<T>>;
 
-/** The items at positions [start, start + first), and whether more follow. */
-export async function readOffsetWindow<T>(fetch: FetchOffsetPage<T>, start: number, first: number): Promise<OffsetPage<T>> {
-  const firstPage = Math.floor(start / first) + 1;
-  const skip = start - (firstPage - 1) * first;
-  if (skip === 0) return fetch(firstPage, first);
-  const [a, b] = await Promise.all([fetch(firstPage, first), fetch(firstPage + 1, first)]);
-  return {
-    items: [...a.items.slice(skip), ...b.items.slice(0, skip)],
-    hasNext: b.hasNext || b.items.length > skip,
-    total: a.total,
-  };
+/**
+ * The items at positions [start, start + first), and whether more follow: one upstream page when the
+ * window is aligned with a page of `first` items, else the pages of `min(first, maxPerPage)` that cover
+ * it, fetched in parallel.
+ */
+export async function readOffsetWindow<T>(
+  fetch: FetchOffsetPage<T>,
+  start: number,
+  first: number,
+  maxPerPage = 100,
+): Promise<OffsetPage<T>> {
+  const perPage = Math.min(first, maxPerPage);
+  const firstPage = Math.floor(start / perPage) + 1;
+  const lastPage = Math.floor((start + first - 1) / perPage) + 1;
+  const pages = await Promise.all(
+    Array.from({ length: lastPage - firstPage + 1 }, (_, i) => fetch(firstPage + i, perPage)),
+  );
+  const skip = start - (firstPage - 1) * perPage;
+  const all = pages.flatMap((page) => page.items);
+  const items = all.slice(skip, skip + first);
+  const last = pages.at(-1)!;
+  return { items, hasNext: last.hasNext || all.length > skip + first, total: pages[0]!.total };
 }
 
 export interface FilteredWindow<T> {
