@@ -9,8 +9,11 @@ export type Headers = Record<string, string>;
 export interface Reply {
   readonly status: number;
   readonly headers: Headers;
-  /** A Buffer when the bytes are cached (job entities), else a string. */
-  readonly body: string | Buffer;
+  /**
+   * A Buffer when the bytes are cached (job entities), a string, or a list of Buffers (job logs) that
+   * the server writes one after another in pieces of at most 64 KiB, so a large log streams.
+   */
+  readonly body: string | Buffer | readonly Buffer[];
 }
 
 const JSON_TYPE = 'application/json';

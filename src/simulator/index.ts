@@ -4,10 +4,12 @@
  * tokens, and request stats. Routes: `/api/v4/…` (see routes/gitlab-v4.ts), `/api/v3/…` (the v3
  * Builds API over the same store, routes/gitlab-v3.ts), artifact downloads (routes/artifacts.ts),
  * bk-ci's open API gateway at `/ms/openapi/api/{apigw,apigw-user,apigw-app}/v3/…` (its own store,
- * sharing only the clock and the stats; bkci/index.ts) and `/__sim/…` (control).
+ * sharing only the clock and the stats; bkci/index.ts) and `/__sim/…` (control: routes/control.ts,
+ * and routes/control-data.ts for tokens and the bench jobs of bench.ts).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BenchJobs } from './bench.js';
 import { createBkci } from './bkci/index.js';
 import type { BkciStore } from './bkci/index.js';
 import { GitlabV3Entities } from './entities/gitlab-v3.js';
@@ -21,6 +23,7 @@ import type { ResolvedOptions, SimulatorOptions } from './options.js';
 import { Prng, hash32 } from './prng.js';
 import { gitlabV4Artifacts } from './routes/artifacts.js';
 import { controlRoutes } from './routes/control.js';
+import { controlDataRoutes } from './routes/control-data.js';
 import { gitlabV3, gitlabV3FromV4 } from './routes/gitlab-v3.js';
 import { gitlabV4 } from './routes/gitlab-v4.js';
 import { Clock } from './runner.js';
@@ -90,13 +93,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = new Clock(build, resolved, busy);
   const stats = new Stats();
   const settings = new LiveSettings(resolved);
-  const traces = new TraceRenderer(resolved.seed);
+  settings.onChange(({ tickMs }) => clock.retime(tickMs));
+  // Jobs with big or fast logs on demand (POST /__sim/jobs); their logs are stored, not synthesised.
+  const bench = new BenchJobs({ store, lifecycle, seed: resolved.seed });
+  clock.onTick((now) => bench.tick(now));
+  const traces = new TraceRenderer(resolved.seed, (job) => bench.log(job));
   const afterMutation = (now: number): void => clock.topUp(now);
   const api = gitlabV4({
     store,
     lifecycle,
     entities: new GitlabV4Entities(url),
     traces,
+    settings,
     origin: url,
     afterMutation,
   });
@@ -104,8 +112,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const v3 = gitlabV3({ store, lifecycle, entities: new GitlabV3Entities(url), traces, settings, origin: url, afterMutation });
   const bkci = createBkci({ seed: resolved.seed, stats, now: Date.now() });
   clock.onTick((now) => bkci.tick(now));
-  const gitlab = createRequestListener({ store, stats, api: [api, v3, gitlabV3FromV4(api), gitlabV4Artifacts(store)], control: controlRoutes({ stats, clock, settings }) });
-  server.on('request', (req, res) => (bkci.owns(req.url ?? '/') ? bkci.handle(req, res) : gitlab(req, res)));
+  const gitlab = createRequestListener({
+    store,
+    stats,
+    api: [api, v3, gitlabV3FromV4(api), gitlabV4Artifacts(store)],
+    control: [controlRoutes({ stats, clock, settings }), controlDataRoutes({ store, bench })],
+  });
+  // Body bytes per route: each front end counts its request synchronously inside `meter`.
+  server.on('request', (req, res) => stats.meter(res, () => (bkci.owns(req.url ?? '/') ? bkci.handle(req, res) : gitlab(req, res))));
   clock.start();
 
   let closing: Promise<void> | undefined;

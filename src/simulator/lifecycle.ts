@@ -103,9 +103,10 @@ export class Lifecycle {
     job.rev++;
   }
 
-  finish(job: Job, now: number): void {
+  /** Ends a running job: with `outcome` when given (bench jobs), else success or failed by the job's hash. */
+  finish(job: Job, now: number, outcome?: 'success' | 'failed'): void {
     const salt = hash32(this.#seed, job.id, 0xfa11);
-    const failed = job.kind === 'build' && salt % 100 < FAILURE_PERCENT;
+    const failed = outcome === undefined ? job.kind === 'build' && salt % 100 < FAILURE_PERCENT : outcome === 'failed';
     job.status = failed ? 'failed' : 'success';
     job.failureReason = failed ? 'script_failure' : null;
     job.finishedAt = now;

@@ -4,22 +4,25 @@
  * cheap, and a running job's log stays a strict prefix of its later self, byte for byte, which is what
  * a tailing client relies on. The text mimics gitlab-runner: ANSI SGR colours, `section_start`/
  * `section_end` markers (one `[collapsed=true]`), and multibyte UTF-8 so byte offsets are tested.
+ * Bench jobs (bench.ts) are the exception: their big logs are stored, and `TraceRenderer` serves those.
  */
+import { bufferLog } from './byte-log.js';
+import type { LogBytes } from './byte-log.js';
 import { Lru } from './lru.js';
 import type { Job } from './model.js';
 import { Prng, hash32 } from './prng.js';
 import { findTemplate } from './seed-data.js';
 
-const ESC = '\u001b';
-const CLR = `${ESC}[0K`;
-const RESET = `${ESC}[0;m`;
-const GREEN = `${ESC}[32;1m`;
-const RED = `${ESC}[31;1m`;
-const CYAN = `${ESC}[36;1m`;
+export const ESC = '\u001b';
+export const CLR = `${ESC}[0K`;
+export const RESET = `${ESC}[0;m`;
+export const GREEN = `${ESC}[32;1m`;
+export const RED = `${ESC}[31;1m`;
+export const CYAN = `${ESC}[36;1m`;
 
-const sectionStart = (ts: number, name: string, header: string): string =>
+export const sectionStart = (ts: number, name: string, header: string): string =>
   `${CLR}section_start:${ts}:${name}\r${CLR}${CLR}${CYAN}${header}${RESET}${RESET}`;
-const sectionEnd = (ts: number, name: string): string => `${CLR}section_end:${ts}:${name}\r${CLR}`;
+export const sectionEnd = (ts: number, name: string): string => `${CLR}section_end:${ts}:${name}\r${CLR}`;
 
 /** How many script lines a running job adds per tick (1–3, fixed per job so the log is reproducible). */
 export function linesPerTick(seed: number, jobId: number): number {
@@ -117,20 +120,31 @@ export function renderLog(seed: number, job: Job): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Rendered logs by job, re-rendered only when the job changed (its `rev`). */
+/** A stored log that replaces the synthesised one (bench jobs, see bench.ts). */
+export type StoredLogs = (job: Job) => LogBytes | undefined;
+
+/**
+ * Job logs as bytes: a stored log when there is one, else the synthesised text, encoded once and
+ * re-rendered only when the job changed (its `rev`).
+ */
 export class TraceRenderer {
   readonly #seed: number;
-  readonly #cache = new Lru<number, { rev: number; text: string }>(512);
+  readonly #stored: StoredLogs;
+  readonly #cache = new Lru<number, { rev: number; bytes: LogBytes }>(512);
 
-  constructor(seed: number) {
+  constructor(seed: number, stored: StoredLogs = () => undefined) {
     this.#seed = seed;
+    this.#stored = stored;
   }
 
-  render(job: Job): string {
+  /** The log as it is now; a view that does not change while a reply is written. */
+  bytes(job: Job): LogBytes {
+    const stored = this.#stored(job);
+    if (stored) return stored;
     const hit = this.#cache.get(job.id);
-    if (hit && hit.rev === job.rev) return hit.text;
-    const text = renderLog(this.#seed, job);
-    this.#cache.set(job.id, { rev: job.rev, text });
-    return text;
+    if (hit && hit.rev === job.rev) return hit.bytes;
+    const bytes = bufferLog(Buffer.from(renderLog(this.#seed, job)));
+    this.#cache.set(job.id, { rev: job.rev, bytes });
+    return bytes;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * CLI: `node dist/simulator/main.js --port 4010 [--host H] [--seed N] [--builds N] [--tick-ms N]
- * [--job-ticks N] [--pending-ticks N] [--v3-commit-shape repo-commit|ci-commit]`. Closes cleanly on
- * SIGINT/SIGTERM.
+ * [--job-ticks N] [--pending-ticks N] [--v3-commit-shape repo-commit|ci-commit] [--trace-range]`.
+ * Closes cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index.js';
@@ -18,32 +18,34 @@ const INTEGER_FLAGS = {
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: simulator [--port N] [--host H] [--seed N] [--builds N] [--tick-ms N] [--job-ticks N] [--pending-ticks N] [--v3-commit-shape repo-commit|ci-commit]\n`,
+    `${message}\nusage: simulator [--port N] [--host H] [--seed N] [--builds N] [--tick-ms N] [--job-ticks N] [--pending-ticks N] [--v3-commit-shape repo-commit|ci-commit] [--trace-range]\n`,
   );
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): SimulatorOptions {
-  let values: Record<string, string | undefined>;
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         host: { type: 'string' },
         'v3-commit-shape': { type: 'string' },
+        'trace-range': { type: 'boolean' },
         ...Object.fromEntries(Object.keys(INTEGER_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
-    }) as { values: Record<string, string | undefined> });
+    }) as { values: Record<string, string | boolean | undefined> });
   } catch (error) {
     usage((error as Error).message);
   }
   const options: SimulatorOptions = {};
-  if (values.host !== undefined) options.host = values.host;
+  if (typeof values.host === 'string') options.host = values.host;
   // Checked by startSimulator, whose error names the option and the accepted values.
-  if (values['v3-commit-shape'] !== undefined) options.v3CommitShape = values['v3-commit-shape'] as V3CommitShape;
+  if (typeof values['v3-commit-shape'] === 'string') options.v3CommitShape = values['v3-commit-shape'] as V3CommitShape;
+  if (values['trace-range'] === true) options.traceRange = true;
   for (const [flag, key] of Object.entries(INTEGER_FLAGS)) {
     const raw = values[flag];
-    if (raw === undefined) continue;
+    if (typeof raw !== 'string') continue;
     if (!/^\d+$/.test(raw)) usage(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
     options[key] = Number(raw);
   }

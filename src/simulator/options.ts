@@ -15,7 +15,11 @@ export interface SimulatorOptions {
    * At least 60, so the documented pipeline and the always-running pipelines fit. @default 240
    */
   builds?: number;
-  /** ms between clock ticks; each tick a running job appends log lines and pending jobs may start. @default 1000 */
+  /**
+   * ms between clock ticks; each tick a running job appends log lines and pending jobs may start.
+   * Tests and benchmarks can change it at run time with `POST /__sim/config {"tickMs": 50}`.
+   * @default 1000
+   */
   tickMs?: number;
   /** Ticks a running job runs before it finishes (success or failed, by the PRNG). @default 20 */
   jobTicks?: number;
@@ -29,6 +33,14 @@ export interface SimulatorOptions {
    * @default 'repo-commit'
    */
   v3CommitShape?: V3CommitShape;
+  /**
+   * Honour `Range: bytes=N-` / `bytes=N-M` on job logs (v4 `…/jobs/:job_id/trace`, v3
+   * `…/builds/:build_id/trace`): 206 with `Content-Range`, 416 from the end on. Real GitLab ignores
+   * `Range` and always sends the whole log with 200, which is what `false` does. Tests can switch it
+   * at run time with `POST /__sim/config {"traceRange": true}`.
+   * @default false
+   */
+  traceRange?: boolean;
 }
 
 export const V3_COMMIT_SHAPES = ['repo-commit', 'ci-commit'] as const;
@@ -41,6 +53,8 @@ export function isV3CommitShape(value: unknown): value is V3CommitShape {
 export type ResolvedOptions = Required<SimulatorOptions>;
 
 export const MIN_BUILDS = 60;
+/** The longest interval `setInterval` takes. */
+export const MAX_TICK_MS = 2_147_483_647;
 
 export class InvalidSimulatorOptionError extends TypeError {
   readonly code = 'SIM_INVALID_OPTION';
@@ -73,15 +87,22 @@ function getValidV3CommitShape(value: V3CommitShape | undefined): V3CommitShape 
   return value;
 }
 
+function getValidBoolean(option: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidSimulatorOptionError(option, value, 'true or false');
+  return value;
+}
+
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
   return {
     port: getValidInteger('port', options.port, 0, 0, 65535),
     host: getValidHost(options.host),
     seed: getValidInteger('seed', options.seed, 1, 0, 0xffffffff),
     builds: getValidInteger('builds', options.builds, 240, MIN_BUILDS, 5_000_000),
-    tickMs: getValidInteger('tickMs', options.tickMs, 1000, 1, 2_147_483_647),
+    tickMs: getValidInteger('tickMs', options.tickMs, 1000, 1, MAX_TICK_MS),
     jobTicks: getValidInteger('jobTicks', options.jobTicks, 20, 1, 1_000_000),
     pendingTicks: getValidInteger('pendingTicks', options.pendingTicks, 2, 0, 1_000_000),
     v3CommitShape: getValidV3CommitShape(options.v3CommitShape),
+    traceRange: getValidBoolean('traceRange', options.traceRange, false),
   };
 }

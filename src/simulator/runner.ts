@@ -30,6 +30,8 @@ export class Clock {
   /** Other simulated systems (bk-ci) that advance on this clock, after GitLab's work of the tick. */
   readonly #listeners: ((now: number) => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** Starts as `timing.tickMs`; `retime` changes it while the simulator runs. */
+  #tickMs: number;
 
   constructor(build: BuildContext, timing: ClockTiming, busy: Project) {
     this.#store = build.store;
@@ -37,6 +39,16 @@ export class Clock {
     this.#build = build;
     this.#timing = timing;
     this.#busy = busy;
+    this.#tickMs = timing.tickMs;
+  }
+
+  /** Ticks every `tickMs` from now on: a running timer restarts with the new interval. */
+  retime(tickMs: number): void {
+    if (tickMs === this.#tickMs) return;
+    this.#tickMs = tickMs;
+    if (!this.#timer) return;
+    this.stop();
+    this.start();
   }
 
   start(): void {
@@ -47,7 +59,7 @@ export class Clock {
       } catch (error) {
         console.error('buildgate simulator: clock tick failed', error);
       }
-    }, this.#timing.tickMs);
+    }, this.#tickMs);
     // The server keeps a CLI process alive; the clock alone must not keep a test process alive.
     this.#timer.unref();
   }

@@ -1,8 +1,9 @@
 /**
  * The HTTP front: one `node:http` listener that routes to the API modules (counted in stats) or the
- * control module (not counted), identifies the caller once, and writes every reply in one place with
- * an exact Content-Length so keep-alive connections stay cheap. A handler that throws is a bug: it is
- * logged and answered 500, and the process stays up.
+ * control modules (not counted), identifies the caller once, and writes every reply in one place with
+ * an exact Content-Length so keep-alive connections stay cheap; a list-of-Buffers body (a job log) is
+ * written in pieces of at most 64 KiB, waiting for the socket to drain, so a 200 MB log streams. A
+ * handler that throws is a bug: it is logged and answered 500, and the process stays up.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { ANONYMOUS, identify, presentedToken } from './auth.js';
@@ -12,18 +13,20 @@ import { parseQuery } from './query.js';
 import type { Params } from './query.js';
 import { Router } from './router.js';
 import type { Handler, RouteModule } from './routes/context.js';
-import { UNMATCHED } from './stats.js';
+import { UNMATCHED, meterBody } from './stats.js';
 import type { Stats } from './stats.js';
 import type { Store } from './store.js';
 
 const MAX_BODY_BYTES = 1 << 20;
+/** The largest single write of a streamed body. */
+export const PIECE_BYTES = 64 * 1024;
 const NO_PARAMS: Params = Object.freeze(Object.create(null) as Params);
 
 export interface ServerDeps {
   readonly store: Store;
   readonly stats: Stats;
   readonly api: readonly RouteModule[];
-  readonly control: RouteModule;
+  readonly control: readonly RouteModule[];
 }
 
 function routerOf(modules: readonly RouteModule[]): Router<Handler> {
@@ -34,7 +37,7 @@ function routerOf(modules: readonly RouteModule[]): Router<Handler> {
 
 export function createRequestListener(deps: ServerDeps): RequestListener {
   const api = routerOf(deps.api);
-  const control = routerOf([deps.control]);
+  const control = routerOf(deps.control);
 
   async function dispatch(req: IncomingMessage): Promise<Reply> {
     const url = req.url ?? '/';
@@ -54,7 +57,7 @@ export function createRequestListener(deps: ServerDeps): RequestListener {
     }
     const body = method === 'POST' ? await readBody(req) : NO_PARAMS;
     if (body === undefined) return json(400, { error: 'The request body is not valid JSON or is too large' });
-    return match.route.handler({ method, path, params: match.params, query, body, caller, now: Date.now() });
+    return match.route.handler({ method, path, params: match.params, query, body, headers: req.headers, caller, now: Date.now() });
   }
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -70,9 +73,71 @@ export function createRequestListener(deps: ServerDeps): RequestListener {
 }
 
 export function send(res: ServerResponse, reply: Reply, head: boolean): void {
-  const length = typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length;
+  const body = reply.body;
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    sendPieces(res, reply, body, head);
+    return;
+  }
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   res.writeHead(reply.status, { ...reply.headers, 'content-length': length });
-  res.end(head ? undefined : reply.body);
+  res.end(head ? undefined : body);
+  if (!head) meterBody(res, length);
+}
+
+function sendPieces(res: ServerResponse, reply: Reply, chunks: readonly Buffer[], head: boolean): void {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': length });
+  if (head || length === 0) {
+    res.end();
+    return;
+  }
+  const pieces = inPieces(chunks);
+  const pump = (): void => {
+    for (;;) {
+      if (res.destroyed) return;
+      const next = pieces.next();
+      if (next.done) {
+        res.end();
+        return;
+      }
+      const ok = res.write(next.value);
+      meterBody(res, next.value.length);
+      if (!ok) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  // A client that goes away mid-stream never drains; drop the waiting pump with the response.
+  res.once('close', () => res.off('drain', pump));
+  pump();
+}
+
+/** Consecutive slices of `chunks` of PIECE_BYTES (the last one shorter): views where one chunk covers a piece, else copies. */
+function* inPieces(chunks: readonly Buffer[]): Generator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for (const chunk of chunks) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(PIECE_BYTES - pendingBytes, chunk.length - offset);
+      const part = chunk.subarray(offset, offset + take);
+      offset += take;
+      if (pendingBytes === 0 && take === PIECE_BYTES) {
+        yield part;
+        continue;
+      }
+      pending.push(part);
+      pendingBytes += take;
+      if (pendingBytes === PIECE_BYTES) {
+        yield Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+  }
+  if (pendingBytes > 0) yield pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
 }
 
 /** POST parameters as Grape merges them: a JSON object or a form; anything else contributes none. */

@@ -1,30 +1,67 @@
 /**
- * Requests the simulated APIs served, by method and route template, so tests and benchmarks can see
- * what the gateway cost the upstream. Control endpoints (`/__sim/…`) are not counted.
+ * Requests the simulated APIs served, by method and route template, and the response body bytes sent
+ * per template, so tests and benchmarks can see what the gateway cost the upstream (a poller that
+ * re-downloads whole logs shows in `bytes`). Control endpoints (`/__sim/…`) are not counted.
  */
+import type { ServerResponse } from 'node:http';
 
 export const UNMATCHED = '(unmatched)';
 
 export interface StatsSnapshot {
   readonly total: number;
   readonly routes: Record<string, number>;
+  /** Response body bytes written, per route template (HEAD and empty replies add 0). */
+  readonly bytes: Record<string, number>;
+}
+
+/** Where the body bytes written to a response are added up; set by `Stats.meter`, fed by `send`. */
+const meters = new WeakMap<ServerResponse, (bytes: number) => void>();
+
+/** Adds `bytes` body bytes written to `res` to the route its request was counted under (if any). */
+export function meterBody(res: ServerResponse, bytes: number): void {
+  meters.get(res)?.(bytes);
 }
 
 export class Stats {
   #total = 0;
   readonly #routes = new Map<string, number>();
+  readonly #bytes = new Map<string, number>();
+  /** The response whose request `meter` is dispatching, until `count` claims it. */
+  #metering: ServerResponse | undefined;
 
   count(key: string): void {
     this.#total++;
     this.#routes.set(key, (this.#routes.get(key) ?? 0) + 1);
+    if (!this.#bytes.has(key)) this.#bytes.set(key, 0);
+    const res = this.#metering;
+    if (res) {
+      this.#metering = undefined;
+      meters.set(res, (bytes) => this.#bytes.set(key, (this.#bytes.get(key) ?? 0) + bytes));
+    }
+  }
+
+  /**
+   * Runs `dispatch` for the request `res` answers, so that the body bytes later written to `res` add
+   * up under the route `dispatch` counts. Both front ends (server.ts, bkci/index.ts) count before
+   * their first `await`, i.e. within this call; a request counted later, or not at all (control
+   * routes), is not metered.
+   */
+  meter(res: ServerResponse, dispatch: () => void): void {
+    this.#metering = res;
+    try {
+      dispatch();
+    } finally {
+      this.#metering = undefined;
+    }
   }
 
   reset(): void {
     this.#total = 0;
     this.#routes.clear();
+    this.#bytes.clear();
   }
 
   snapshot(): StatsSnapshot {
-    return { total: this.#total, routes: Object.fromEntries(this.#routes) };
+    return { total: this.#total, routes: Object.fromEntries(this.#routes), bytes: Object.fromEntries(this.#bytes) };
   }
 }

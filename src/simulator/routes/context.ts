@@ -1,4 +1,5 @@
 /** What every route handler receives, and the shape of a route module (rows of data, not code paths). */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '../auth.js';
 import type { Reply } from '../http.js';
 import type { Params } from '../query.js';
@@ -13,6 +14,8 @@ export interface RequestContext {
   readonly query: Params;
   /** Body parameters of a POST (JSON or form), merged over nothing else; empty for GET. */
   readonly body: Params;
+  /** The request's headers (e.g. `Range` on job logs). */
+  readonly headers: IncomingHttpHeaders;
   readonly caller: Caller;
   /** One clock reading per request, so a reply's durations agree with each other. */
   readonly now: number;
@@ -21,7 +24,7 @@ export interface RequestContext {
 export type Handler = (ctx: RequestContext) => Reply;
 
 export interface RouteRow {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Below the module's mount point; `(int)` marks digit-only parameters. */
   readonly path: string;
   readonly handler: Handler;

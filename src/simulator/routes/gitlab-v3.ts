@@ -5,7 +5,7 @@
  * Auth, error bodies and stats work as for v4. Where a reply is a choice rather than a copy, the
  * comment says so.
  */
-import { ERRORS, invalidValue, json, rawJson, text } from '../http.js';
+import { ERRORS, invalidValue, json, rawJson } from '../http.js';
 import type { Reply } from '../http.js';
 import type { GitlabV3Entities } from '../entities/gitlab-v3.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -19,6 +19,7 @@ import type { ParamValue, QueryValue } from '../query.js';
 import type { LiveSettings } from '../settings.js';
 import type { JobStatus } from '../status.js';
 import type { Store } from '../store.js';
+import { traceReply } from '../trace-reply.js';
 import { artifactHandlers } from './artifacts.js';
 import type { RequestContext, RouteModule } from './context.js';
 import { buildIn, isReply, mutation, projectFor, withoutConflicts } from './gitlab-shared.js';
@@ -28,7 +29,10 @@ export interface GitlabV3Deps {
   readonly lifecycle: Lifecycle;
   readonly entities: GitlabV3Entities;
   readonly traces: TraceRenderer;
-  /** Read per request: the commit shape (and with it the meaning of `scope=running`) may change at run time. */
+  /**
+   * Read per request: the commit shape (and with it the meaning of `scope=running`) and whether job
+   * logs honour `Range` (`traceRange`) may change at run time.
+   */
   readonly settings: LiveSettings;
   /** The simulator's own origin; Link headers point here. */
   readonly origin: string;
@@ -171,8 +175,9 @@ export function gitlabV3(deps: GitlabV3Deps): RouteModule {
     if (isReply(project)) return project;
     const job = buildIn(store, project, ctx.params.build_id);
     if (!job) return ERRORS.notFound;
-    // As v4: the whole log every time, 200 with an empty body when there is none.
-    return text(200, traces.render(job), { 'content-disposition': `infile; filename="${job.id}.log"` });
+    // As v4: the whole log every time, 200 with an empty body when there is none; with `traceRange`
+    // on, one byte range is honoured (trace-reply.ts).
+    return traceReply({ jobId: job.id, log: traces.bytes(job), headers: ctx.headers, ranges: settings.traceRange });
   }
 
   const present = (status: number, job: Job): Reply => rawJson(status, entities.buildBody(job, settings.v3CommitShape));

@@ -6,7 +6,7 @@
 import { authorize } from '../auth.js';
 import type { Right } from '../auth.js';
 import type { GitlabV4Entities } from '../entities/gitlab-v4.js';
-import { ERRORS, invalidParam, invalidValue, json, rawJson, text } from '../http.js';
+import { ERRORS, invalidParam, invalidValue, json, rawJson } from '../http.js';
 import type { Reply } from '../http.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { TraceRenderer } from '../logs.js';
@@ -15,8 +15,10 @@ import { encodeCursor, keysetHeaders, keysetRequest, offsetHeaders, pageRequest 
 import type { LinkBase } from '../pagination.js';
 import { CONFLICT } from '../query.js';
 import type { ParamValue, Params, QueryValue } from '../query.js';
+import type { LiveSettings } from '../settings.js';
 import { isCompleted, isJobStatus } from '../status.js';
 import type { Store } from '../store.js';
+import { traceReply } from '../trace-reply.js';
 import type { RequestContext, RouteModule } from './context.js';
 
 export interface GitlabV4Deps {
@@ -24,6 +26,8 @@ export interface GitlabV4Deps {
   readonly lifecycle: Lifecycle;
   readonly entities: GitlabV4Entities;
   readonly traces: TraceRenderer;
+  /** Read per request: whether job logs honour `Range` (`traceRange`) may change at run time. */
+  readonly settings: LiveSettings;
   /** The simulator's own origin; Link headers and web URLs point here (GitLab uses its configured host). */
   readonly origin: string;
   /** Called after a mutation so the clock can restore its invariants (enough running jobs). */
@@ -98,7 +102,7 @@ const PIPELINE_SCOPES = new Set(['running', 'pending', 'finished', 'branches', '
 const PIPELINE_ORDERS = new Set(['id', 'status', 'ref', 'updated_at', 'user_id']);
 
 export function gitlabV4(deps: GitlabV4Deps): RouteModule {
-  const { store, lifecycle, entities, traces, origin } = deps;
+  const { store, lifecycle, entities, traces, settings, origin } = deps;
 
   /** Grape's params for Link headers: the request's, plus route parameters and coerced values. */
   const linkBase = (ctx: RequestContext, extra: Record<string, QueryValue>): LinkBase => ({
@@ -194,8 +198,9 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
     if (isReply(project)) return project;
     const job = jobIn(project, ctx.params.job_id, 'build');
     if (!job) return ERRORS.notFound;
-    // The whole log every time (no Range, no offset), 200 with an empty body when there is none.
-    return text(200, traces.render(job), { 'content-disposition': `infile; filename="${job.id}.log"` });
+    // GitLab: the whole log every time (no Range, no offset), 200 with an empty body when there is
+    // none. With `traceRange` on, one byte range is honoured (trace-reply.ts).
+    return traceReply({ jobId: job.id, log: traces.bytes(job), headers: ctx.headers, ranges: settings.traceRange });
   }
 
   /**
