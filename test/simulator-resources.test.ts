@@ -142,7 +142,7 @@ describe('projects, pipelines, commits, users', () => {
 
 describe('control endpoints', () => {
   it('counts API requests per method and route template, not control requests, and resets', async () => {
-    expect((await post(sim, '/__sim/stats/reset')).body).toEqual({ total: 0, routes: {} });
+    expect((await post(sim, '/__sim/stats/reset')).body).toEqual({ total: 0, routes: {}, bytes: {} });
     await get(sim, '/api/v4/projects/1/jobs/7');
     await get(sim, '/api/v4/projects/1/jobs/8');
     await get(sim, '/api/v4/projects/foo%2Fbar/jobs/6');
@@ -161,10 +161,12 @@ describe('control endpoints', () => {
         'POST /api/v4/projects/:id/jobs/:job_id/retry': 1,
         'GET (unmatched)': 1,
       },
+      bytes: expect.any(Object),
     });
+    expect(Object.keys(stats.bytes).sort()).toEqual(Object.keys(stats.routes).sort());
     expect(sim.stats()).toEqual(stats);
     expect((await post(sim, '/__sim/stats/reset')).status).toBe(200);
-    expect((await get(sim, '/__sim/stats')).body).toEqual({ total: 0, routes: {} });
+    expect((await get(sim, '/__sim/stats')).body).toEqual({ total: 0, routes: {}, bytes: {} });
   });
 
   it('answers health with 200 and ticks on request', async () => {

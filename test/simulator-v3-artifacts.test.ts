@@ -211,6 +211,7 @@ describe('stats', () => {
         'GET /api/v4/projects/:id/jobs/artifacts/:ref_name/download': 1,
         'POST /api/v3/projects/:id/builds/:build_id/artifacts/keep': 1,
       },
+      bytes: expect.any(Object),
     });
   });
 });

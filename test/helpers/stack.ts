@@ -61,7 +61,9 @@ export function stackOf(simulator: Simulator, gateway: Gateway): Stack {
       return (await response.json()) as GraphQLResponse<any>;
     },
     async stats() {
-      return (await (await fetch(`${simulator.url}/__sim/stats`)).json()) as { total: number; routes: Record<string, number> };
+      // Counts only; the simulator's per-route `bytes` are on `simulator.stats()`.
+      const { total, routes } = (await (await fetch(`${simulator.url}/__sim/stats`)).json()) as { total: number; routes: Record<string, number> };
+      return { total, routes };
     },
     async resetStats() {
       const response = await fetch(`${simulator.url}/__sim/stats/reset`, { method: 'POST' });
