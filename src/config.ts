@@ -83,6 +83,15 @@ const traceSchema = z
   })
   .strict();
 
+const cacheSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('serve finished GitLab builds and their logs from memory (per credential)'),
+    maxEntries: z.number().int().min(1).default(10_000),
+    maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    ttlMs: z.number().int().min(1).default(300_000),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     port: z.number().int().min(0).max(65535).default(4000),
@@ -90,6 +99,7 @@ const configSchema = z
     upstreams: z.array(upstreamSchema).default([]),
     graphiql: z.boolean().default(true),
     trace: traceSchema.default(traceSchema.parse({})),
+    cache: cacheSchema.default(cacheSchema.parse({})),
     /** Largest `first` a connection accepts; above the upstream's page size (100) a list reads several pages. */
     maxPageSize: z.number().int().min(1).max(1000).default(100),
   })

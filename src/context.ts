@@ -6,6 +6,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
+import type { FinishedBuildCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
 import type { CallContext, Credential, Upstream, UpstreamKind } from './upstreams/types.js';
@@ -16,6 +17,8 @@ export interface GatewayContext extends YogaInitialContext {
   loaders: Loaders;
   /** Shared by every request: the pollers behind `buildTrace` and `buildStatus`. */
   traceHub: TraceHub;
+  /** Shared by every request, keyed by credential: finished builds and their logs, when configured. */
+  finishedCache: FinishedBuildCache | undefined;
   /** A fresh set of loaders with this request's credentials: each `buildStatus` event resolves with its own. */
   freshLoaders(): Loaders;
   /** The adapter and call context (credential, abort signal) for a configured upstream; BAD_USER_INPUT if unknown. */
@@ -46,7 +49,12 @@ function credentialFor(upstream: ConfiguredUpstream, headers: Headers): Credenti
   return client ?? upstream.serviceCredential;
 }
 
-export function createContextFactory(config: GatewayConfig, registry: UpstreamRegistry, traceHub: TraceHub) {
+export function createContextFactory(
+  config: GatewayConfig,
+  registry: UpstreamRegistry,
+  traceHub: TraceHub,
+  finishedCache: FinishedBuildCache | undefined,
+) {
   return ({ request }: YogaInitialContext): Omit<GatewayContext, keyof YogaInitialContext> => {
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
     const resolve = (name: string) => {
@@ -67,8 +75,9 @@ export function createContextFactory(config: GatewayConfig, registry: UpstreamRe
       config,
       registry,
       traceHub,
-      loaders: createLoaders({ resolve }),
-      freshLoaders: () => createLoaders({ resolve }),
+      finishedCache,
+      loaders: createLoaders({ resolve, finishedCache }),
+      freshLoaders: () => createLoaders({ resolve, finishedCache }),
       upstream: resolve,
     };
   };

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
 import { buildSchema } from './schema.js';
+import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { TraceHub } from './trace/hub.js';
 import { UpstreamRegistry } from './upstreams/index.js';
 
@@ -127,10 +128,11 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     tailChars: config.trace.tailBytes,
     slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
   });
+  const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
   const yoga = createYoga<object, GatewayContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
-    context: createContextFactory(config, registry, traceHub) as never,
+    context: createContextFactory(config, registry, traceHub, finishedCache) as never,
     graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config) },
     renderGraphiQL: memoizedGraphiQL(),
     landingPage: false,

@@ -6,6 +6,7 @@
  */
 import DataLoader from 'dataloader';
 import type { BuildModel, BuildStageModel, CallContext, CommitModel, PipelineModel, ProjectModel, Upstream, UserModel } from '../upstreams/types.js';
+import type { FinishedBuildCache } from './finished-cache.js';
 import { type Limiter, createLimiter } from './limiter.js';
 
 /** A build, pipeline or commit inside a project; for builds `id` is the adapter's locator. */
@@ -39,6 +40,8 @@ export interface Loaders {
 /** What the loaders need from the request: the adapter, call context and concurrency cap of an upstream. */
 export interface LoaderDeps {
   resolve(upstream: string): { adapter: Upstream; call: CallContext; concurrency: number };
+  /** The cross-request cache of finished builds, when configured. */
+  finishedCache?: FinishedBuildCache;
 }
 
 export const entityKey = (key: EntityKey): string => JSON.stringify([key.upstream, key.projectId, key.id]);
@@ -66,7 +69,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       );
 
   return {
-    build: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getBuild(call, key.projectId, key.id)), {
+    build: new DataLoader(each((adapter, call, key: EntityKey) => cachedBuild(deps.finishedCache, adapter, call, key)), {
       cacheKeyFn: entityKey,
     }),
     stages: new DataLoader(each((adapter, call, key: EntityKey) => adapter.getStages(call, key.projectId, key.id)), {
@@ -83,6 +86,17 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     }),
     user: new DataLoader(each((adapter, call, key: UserKey) => adapter.getUser(call, key.id)), { cacheKeyFn: userKey }),
   };
+}
+
+/** A build from the finished-build cache (with this credential) where it may be, else from the upstream. */
+async function cachedBuild(cache: FinishedBuildCache | undefined, adapter: Upstream, call: CallContext, key: EntityKey): Promise<BuildModel> {
+  if (!cache || !adapter.finishedBuildsAreFinal) return adapter.getBuild(call, key.projectId, key.id);
+  const cacheKey = { upstream: key.upstream, projectId: key.projectId, locator: key.id };
+  const hit = cache.getBuild(cacheKey, call.credential);
+  if (hit) return hit;
+  const build = await adapter.getBuild(call, key.projectId, key.id);
+  cache.setBuild(cacheKey, call.credential, build);
+  return build;
 }
 
 /**

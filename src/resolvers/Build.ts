@@ -20,7 +20,15 @@ export const Build: BuildResolvers = {
     if (!Number.isInteger(max) || max < 1 || max > adapter.maxTraceLimit) {
       throw badUserInput(`\`limit\` must be between 1 and ${adapter.maxTraceLimit}`, { argument: 'limit', max: adapter.maxTraceLimit });
     }
-    const slice = await adapter.readTrace(call, build.projectId, build.locator, { offset: start, limit: max, attempt: build.attempt });
-    return { ...slice, complete: TERMINAL_STATUSES.has(build.status) && slice.atEnd };
+    const finished = TERMINAL_STATUSES.has(build.status);
+    const cache = finished && adapter.finishedBuildsAreFinal ? context.finishedCache : undefined;
+    const key = { upstream: build.upstream, projectId: build.projectId, locator: build.locator };
+    const window = `${start}:${max}`;
+    let slice = cache?.getTrace(key, call.credential, window);
+    if (!slice) {
+      slice = await adapter.readTrace(call, build.projectId, build.locator, { offset: start, limit: max, attempt: build.attempt });
+      cache?.setTrace(key, call.credential, window, slice);
+    }
+    return { ...slice, complete: finished && slice.atEnd };
   },
 };

@@ -55,6 +55,7 @@ const BUILD_ID = /^b-[A-Za-z0-9]{1,64}$/;
 export class BkciApigwUpstream implements Upstream {
   readonly kind = 'bkci-apigw' as const;
   readonly traceUnit = 'LINES' as const;
+  readonly finishedBuildsAreFinal = false;
   readonly maxTraceLimit = BKCI_MAX_TRACE_LINES;
   readonly name: string;
   readonly baseUrl: string;

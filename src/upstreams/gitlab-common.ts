@@ -46,6 +46,7 @@ export const GITLAB_MAX_TRACE_BYTES = 1024 * 1024;
 export abstract class GitLabUpstreamBase implements Upstream {
   abstract readonly kind: UpstreamKind;
   readonly traceUnit = 'BYTES' as const;
+  readonly finishedBuildsAreFinal = true;
   readonly maxTraceLimit = GITLAB_MAX_TRACE_BYTES;
   readonly name: string;
   readonly baseUrl: string;

@@ -262,6 +262,11 @@ export interface Upstream {
 
   /** What the offsets of this upstream's traces count. */
   readonly traceUnit: TraceUnit;
+  /**
+   * Whether a build in a terminal status never changes again (GitLab: a retry makes a new build), so a
+   * cache may keep it. bk-ci retries a finished build in place: false.
+   */
+  readonly finishedBuildsAreFinal: boolean;
   /** The most a `TraceWindow.limit` may be, in `traceUnit`s. */
   readonly maxTraceLimit: number;
 

@@ -1,0 +1,82 @@
+/**
+ * The optional cross-request cache of finished builds: a GitLab build in a terminal status (and its
+ * log) no longer changes, so it can be served without an upstream request. Bounded (entries, bytes),
+ * expiring (TTL), and keyed by credential — an entry read with one credential is never served to
+ * another, which must show the upstream it may see the build. Off unless configured.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { BuildModel, Credential, TraceSlice } from '../upstreams/types.js';
+import { TERMINAL_STATUSES } from '../upstreams/types.js';
+
+export interface FinishedCacheOptions {
+  /** Most entries (builds and log windows). @default 10000 */
+  maxEntries: number;
+  /** Most bytes of cached logs and builds, approximately. @default 64 MiB */
+  maxBytes: number;
+  /** ms an entry lives: bounds how long a change made outside the gateway (an erase) can go unseen. @default 300000 */
+  ttlMs: number;
+}
+
+export interface BuildCacheKey {
+  upstream: string;
+  projectId: string;
+  locator: string;
+}
+
+type Entry = { build: BuildModel } | { trace: TraceSlice };
+
+/** A one-way digest: the cache never holds a credential itself. */
+function credentialDigest(credential: Credential | undefined): string {
+  if (!credential) return 'anonymous';
+  return createHash('sha256').update(`${credential.in ?? 'header'}\0${credential.name}\0${credential.value}`).digest('base64url');
+}
+
+export class FinishedBuildCache {
+  readonly #entries: LRUCache<string, Entry>;
+  /** Bumped by `invalidate`, so entries of a build a mutation changed are never served again. */
+  readonly #generations = new Map<string, number>();
+
+  constructor(options: FinishedCacheOptions) {
+    this.#entries = new LRUCache<string, Entry>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      ttl: options.ttlMs,
+      sizeCalculation: (entry) => ('trace' in entry ? entry.trace.content.length * 2 + 64 : 2048),
+    });
+  }
+
+  #key(kind: string, build: BuildCacheKey, credential: Credential | undefined, extra = ''): string {
+    const buildKey = JSON.stringify([build.upstream, build.projectId, build.locator]);
+    return `${kind}\0${buildKey}\0${this.#generations.get(buildKey) ?? 0}\0${credentialDigest(credential)}\0${extra}`;
+  }
+
+  getBuild(key: BuildCacheKey, credential: Credential | undefined): BuildModel | undefined {
+    const entry = this.#entries.get(this.#key('build', key, credential));
+    return entry && 'build' in entry ? entry.build : undefined;
+  }
+
+  /** Keeps the build only if it is finished. */
+  setBuild(key: BuildCacheKey, credential: Credential | undefined, build: BuildModel): void {
+    if (TERMINAL_STATUSES.has(build.status)) this.#entries.set(this.#key('build', key, credential), { build });
+  }
+
+  getTrace(key: BuildCacheKey, credential: Credential | undefined, window: string): TraceSlice | undefined {
+    const entry = this.#entries.get(this.#key('trace', key, credential, window));
+    return entry && 'trace' in entry ? entry.trace : undefined;
+  }
+
+  setTrace(key: BuildCacheKey, credential: Credential | undefined, window: string, trace: TraceSlice): void {
+    this.#entries.set(this.#key('trace', key, credential, window), { trace });
+  }
+
+  /** Forgets a build for every credential (after a mutation changed it). */
+  invalidate(key: BuildCacheKey): void {
+    const buildKey = JSON.stringify([key.upstream, key.projectId, key.locator]);
+    this.#generations.set(buildKey, (this.#generations.get(buildKey) ?? 0) + 1);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
