@@ -45,6 +45,9 @@ const upstreamSchema = z
       .positive()
       .default(16)
       .describe('Most upstream requests one GraphQL request may have in flight to this upstream.'),
+    retries: z.number().int().min(0).max(10).default(2).describe('retries of a failed idempotent read (never of a mutation)'),
+    breakerThreshold: z.number().int().min(1).default(5).describe('consecutive failures that open the circuit breaker'),
+    breakerCooldownMs: z.number().int().min(1).default(5000).describe('ms the open breaker fails fast before probing'),
     headersTimeoutMs: z.number().int().positive().default(15_000),
     bodyTimeoutMs: z.number().int().positive().default(30_000),
     connectTimeoutMs: z.number().int().positive().default(5_000),
@@ -98,6 +101,12 @@ const configSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     upstreams: z.array(upstreamSchema).default([]),
     graphiql: z.boolean().default(true),
+    requestDeadlineMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(20_000)
+      .describe('ms within which every upstream call of one GraphQL request (retries included) must end'),
     trace: traceSchema.default(traceSchema.parse({})),
     cache: cacheSchema.default(cacheSchema.parse({})),
     /** Largest `first` a connection accepts; above the upstream's page size (100) a list reads several pages. */

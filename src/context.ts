@@ -19,8 +19,11 @@ export interface GatewayContext extends YogaInitialContext {
   traceHub: TraceHub;
   /** Shared by every request, keyed by credential: finished builds and their logs, when configured. */
   finishedCache: FinishedBuildCache | undefined;
-  /** A fresh set of loaders with this request's credentials: each `buildStatus` event resolves with its own. */
-  freshLoaders(): Loaders;
+  /**
+   * Fresh loaders and upstream calls (a new deadline) with this request's credentials: each
+   * subscription event resolves with its own.
+   */
+  freshScope(): Pick<GatewayContext, 'loaders' | 'upstream'>;
   /** The adapter and call context (credential, abort signal) for a configured upstream; BAD_USER_INPUT if unknown. */
   upstream(name: string): { adapter: Upstream; call: CallContext };
 }
@@ -55,30 +58,39 @@ export function createContextFactory(
   traceHub: TraceHub,
   finishedCache: FinishedBuildCache | undefined,
 ) {
-  return ({ request }: YogaInitialContext): Omit<GatewayContext, keyof YogaInitialContext> => {
+  /**
+   * The upstreams as one execution sees them: the caller's credential for each, and one deadline for
+   * all their calls, started lazily (a request that calls no upstream pays for no timer).
+   */
+  const scope = (request: Request) => {
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
+    let deadline: { at: number; signal: AbortSignal } | undefined;
     const resolve = (name: string) => {
       let entry = calls.get(name);
       if (!entry) {
         const upstream = registry.get(name);
         if (!upstream) throw badUserInput(`unknown upstream "${name}"`, { argument: 'upstream' });
+        deadline ??= {
+          at: Date.now() + config.requestDeadlineMs,
+          signal: AbortSignal.any([request.signal, AbortSignal.timeout(config.requestDeadlineMs)]),
+        };
         entry = {
           adapter: upstream.adapter,
-          call: { credential: credentialFor(upstream, request.headers), signal: request.signal },
+          call: { credential: credentialFor(upstream, request.headers), signal: deadline.signal, deadline: deadline.at },
           concurrency: upstream.config.concurrency,
         };
         calls.set(name, entry);
       }
       return entry;
     };
-    return {
-      config,
-      registry,
-      traceHub,
-      finishedCache,
-      loaders: createLoaders({ resolve, finishedCache }),
-      freshLoaders: () => createLoaders({ resolve, finishedCache }),
-      upstream: resolve,
-    };
+    return { loaders: createLoaders({ resolve, finishedCache }), upstream: resolve };
   };
+  return ({ request }: YogaInitialContext): Omit<GatewayContext, keyof YogaInitialContext> => ({
+    config,
+    registry,
+    traceHub,
+    finishedCache,
+    ...scope(request),
+    freshScope: () => scope(request),
+  });
 }

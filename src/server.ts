@@ -145,7 +145,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
       // `buildStatus` events would answer nested fields from the first event's cache.
       useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
-        contextPartial: { loaders: (args.contextValue as GatewayContext).freshLoaders() },
+        contextPartial: (args.contextValue as GatewayContext).freshScope(),
       })),
     ],
   });

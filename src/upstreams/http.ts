@@ -6,6 +6,8 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { BuildgateError, type ErrorCode, codeForStatus } from '../errors.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
 
 export interface UpstreamHttpOptions {
@@ -27,6 +29,10 @@ export interface UpstreamHttpOptions {
    * Reads an upstream's own error body (JSON or not) for the message and, where the upstream means
    * something other than the HTTP status says, the code. @default GitLab's `{message}` / `{error}`
    */
+  /** Retries of idempotent reads. @default DEFAULT_RETRY_POLICY */
+  retry?: Partial<RetryPolicyOptions>;
+  /** The circuit breaker. @default { threshold: 5, cooldownMs: 5000 } */
+  breaker?: Partial<CircuitBreakerOptions>;
   describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined;
 }
 
@@ -87,6 +93,10 @@ export class UpstreamHttp {
   readonly #basePath: string;
   readonly #maxJsonBytes: number;
   readonly #describeError: NonNullable<UpstreamHttpOptions['describeError']>;
+  readonly #retry: RetryPolicyOptions;
+  readonly breaker: CircuitBreaker;
+  /** Counters for metrics: requests sent, and retries among them. */
+  readonly counts = { requests: 0, retries: 0 };
   #closed = false;
 
   constructor(options: UpstreamHttpOptions) {
@@ -119,6 +129,8 @@ export class UpstreamHttp {
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#maxJsonBytes = maxJsonBytes;
     this.#describeError = describeError;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.breaker = new CircuitBreaker(upstream, { threshold: 5, cooldownMs: 5000, ...options.breaker });
     this.#pool = new Pool(url.origin, {
       connections,
       headersTimeout,
@@ -164,6 +176,10 @@ export class UpstreamHttp {
     await this.#pool.close();
   }
 
+  /**
+   * One call under the upstream policy: the circuit breaker first, then attempts — a GET is tried again
+   * (see retry-policy.ts) while the request's deadline allows; anything else is sent exactly once.
+   */
   async #send<T>(
     call: CallContext,
     method: 'GET' | 'POST',
@@ -171,6 +187,32 @@ export class UpstreamHttp {
     read: (body: Dispatcher.ResponseData['body']) => Promise<T>,
     payload?: unknown,
   ): Promise<UpstreamResponse<T>> {
+    for (let attempt = 0; ; attempt++) {
+      this.breaker.enter();
+      try {
+        const response = await this.#sendOnce(call, method, request, read, payload);
+        this.breaker.success();
+        return response;
+      } catch (error) {
+        const coded = error instanceof BuildgateError ? error : this.#networkError(error);
+        if (isUpstreamFault(coded)) this.breaker.failure();
+        else this.breaker.release();
+        const delay = retryDelay(coded, method, attempt, call.deadline, this.#retry);
+        if (delay === undefined || call.signal?.aborted) throw coded;
+        this.counts.retries += 1;
+        await sleep(delay, call.signal);
+      }
+    }
+  }
+
+  async #sendOnce<T>(
+    call: CallContext,
+    method: 'GET' | 'POST',
+    request: UpstreamRequest,
+    read: (body: Dispatcher.ResponseData['body']) => Promise<T>,
+    payload?: unknown,
+  ): Promise<UpstreamResponse<T>> {
+    this.counts.requests += 1;
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     const { credential } = call;
     const query = { ...request.query };
@@ -249,10 +291,34 @@ export class UpstreamHttp {
       return new BuildgateError('UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, { upstream, cause: error });
     }
     if (error instanceof Error && error.name === 'AbortError') {
-      return new BuildgateError('UPSTREAM_TIMEOUT', `request to upstream "${upstream}" was aborted`, { upstream, cause: error });
+      return new BuildgateError('UPSTREAM_TIMEOUT', `request to upstream "${upstream}" was aborted (deadline passed or client gone)`, {
+        upstream,
+        cause: error,
+        extensions: { aborted: true },
+      });
     }
     return new BuildgateError('UPSTREAM_UNAVAILABLE', `upstream "${upstream}" could not be reached`, { upstream, cause: error });
   }
+}
+
+/** Unreachable, timed out or 5xx: what says the upstream itself is unwell (not a refusal, not our abort). */
+function isUpstreamFault(error: BuildgateError): boolean {
+  if (error.extensions.aborted || error.extensions.circuit) return false;
+  const status = error.extensions.status as number | undefined;
+  if (status !== undefined) return status >= 500;
+  return error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_ERROR';
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

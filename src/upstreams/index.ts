@@ -60,6 +60,8 @@ function createAdapter(config: UpstreamConfig): Upstream {
     connectTimeout: config.connectTimeoutMs,
     headersTimeout: config.headersTimeoutMs,
     bodyTimeout: config.bodyTimeoutMs,
+    retry: { maxRetries: config.retries },
+    breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
   };
   switch (config.kind) {
     case 'gitlab-v4':

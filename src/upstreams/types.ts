@@ -251,6 +251,8 @@ export interface RetryOptions {
 export interface CallContext {
   credential?: Credential;
   signal?: AbortSignal;
+  /** Epoch ms by which the GraphQL request must be answered: no retry is started past it. */
+  deadline?: number;
   /** Sees every upstream response's status and headers (the trace poller reads `Poll-Interval`). */
   onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
