@@ -1,0 +1,74 @@
+/**
+ * Tables and the record: each scenario prints one Markdown table and appends its run (date, machine,
+ * exact command, figures) to bench/RESULTS.md, after the runs already there.
+ */
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './procs.mjs';
+
+export const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+  };
+}
+
+export function machineLine() {
+  const m = machine();
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`;
+}
+
+/** A Markdown table from a header row and rows of cells. */
+export function table(header, rows) {
+  const cells = [header, ...rows].map((row) => row.map((cell) => String(cell ?? '')));
+  const widths = header.map((_, col) => Math.max(3, ...cells.map((row) => row[col].length)));
+  const line = (row) => `| ${row.map((cell, col) => cell.padEnd(widths[col])).join(' | ')} |`;
+  return [line(cells[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
+}
+
+export const fmt = {
+  int: (n) => (n === undefined || Number.isNaN(n) ? 'n/a' : Math.round(n).toLocaleString('en-US')),
+  num: (n, digits = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits)),
+  ms: (n) => (n === undefined || Number.isNaN(n) ? 'n/a' : n < 10 ? n.toFixed(3) : n.toFixed(1)),
+  /** autocannon's latencies are whole milliseconds. */
+  wholeMs: (n) => (n === undefined || Number.isNaN(n) ? 'n/a' : n < 1 ? '<1' : String(Math.round(n))),
+  pct: (n) => (n === undefined || Number.isNaN(n) ? 'n/a' : `${(n * 100).toFixed(1)}%`),
+};
+
+/** The command that ran this bench, as typed. */
+export function commandLine() {
+  const args = process.argv.slice(2).join(' ');
+  if (process.env.npm_lifecycle_event?.startsWith('bench')) return `npm run bench${args ? ` -- ${args}` : ''}`;
+  return `node bench/run.mjs${args ? ` ${args}` : ''}`;
+}
+
+const HEADER = `# Benchmark results
+
+Every run of \`npm run bench\` appends here (newest last); see bench/README.md for what each number
+means and how it is measured. Earlier runs are kept as they were.
+`;
+
+/** Appends one run: a heading, the machine, the command, the table and any notes. */
+export function record({ scenario, text, notes = [] }, { write = true } = {}) {
+  const entry = [
+    '',
+    `## ${scenario} — ${new Date().toISOString()}`,
+    '',
+    `- machine: ${machineLine()}`,
+    `- command: \`${commandLine()}\``,
+    '',
+    text,
+    ...(notes.length ? ['', ...notes.map((note) => `- ${note}`)] : []),
+    '',
+  ].join('\n');
+  if (!write) return;
+  if (!existsSync(RESULTS)) writeFileSync(RESULTS, HEADER);
+  appendFileSync(RESULTS, entry);
+}

@@ -1,0 +1,72 @@
+/**
+ * Spreads SSE subscribers over forked worker processes (sse-worker.mjs) so that the load driver is not
+ * one event loop, and gathers what each subscriber received.
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, track } from './procs.mjs';
+
+const WORKER = join(ROOT, 'bench', 'lib', 'sse-worker.mjs');
+
+/**
+ * Starts `subscribers` (`[{index, token, variables}]`) over `workers` processes. Resolves once every
+ * subscriber has its response head (or failed), with `results()` (resolves when every stream has ended,
+ * or after `stop()`), `stop()`, and `connected`/`failed` counts.
+ */
+export async function startSubscribers({ url, query, subscribers, workers, concurrency = 25, arrivals = false, readyTimeoutMs = 180_000, onProgress }) {
+  const count = Math.max(1, Math.min(workers, subscribers.length));
+  const shares = Array.from({ length: count }, () => []);
+  subscribers.forEach((sub, i) => shares[i % count].push(sub));
+  const state = { connected: new Array(count).fill(0), failed: new Array(count).fill(0) };
+  const procs = shares.map((share, w) => {
+    const child = track(fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    // A worker that has reported exits; a late `stop` to it must not throw.
+    child.on('error', () => {});
+    let onReady;
+    let onDone;
+    const ready = new Promise((resolve) => (onReady = resolve));
+    const done = new Promise((resolve, reject) => {
+      onDone = resolve;
+      child.once('exit', (code) => reject(new Error(`load worker ${w} exited (${code}) before reporting`)));
+    });
+    done.catch(() => {});
+    child.on('message', (message) => {
+      if (message.type === 'progress') {
+        state.connected[w] = message.connected;
+        state.failed[w] = message.failed;
+        onProgress?.(sum(state.connected), sum(state.failed));
+      } else if (message.type === 'ready') onReady();
+      else if (message.type === 'done') onDone(message.results);
+    });
+    child.send({ type: 'start', url, query, subscribers: share, concurrency, arrivals });
+    return { child, ready, done };
+  });
+  let timer;
+  await Promise.race([
+    Promise.all(procs.map((p) => p.ready)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`subscribers not connected within ${readyTimeoutMs} ms (${sum(state.connected)} connected)`)), readyTimeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    get connected() {
+      return sum(state.connected);
+    },
+    get failed() {
+      return sum(state.failed);
+    },
+    /** Every subscriber's result, once all streams have ended (or `stop()` was called). */
+    async results() {
+      return (await Promise.all(procs.map((p) => p.done))).flat();
+    },
+    stop() {
+      for (const p of procs) {
+        if (p.child.connected && p.child.exitCode === null) p.child.send({ type: 'stop' }, () => {});
+      }
+    },
+  };
+}
+
+function sum(values) {
+  return values.reduce((a, b) => a + b, 0);
+}

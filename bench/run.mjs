@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `node bench/run.mjs [scenario…] [--flag value…]` (via `npm run bench -- …`, which compiles first).
+ * No scenario: all of them, in order. Each prints its table and appends its run to bench/RESULTS.md.
+ * Every target (simulator, gateways) runs in a child process; load comes from this process or from
+ * worker processes. See bench/README.md.
+ */
+import { parseArgs } from 'node:util';
+import { killAll } from './lib/procs.mjs';
+import { machineLine, record } from './lib/report.mjs';
+
+const SCENARIOS = ['single', 'list', 'economy', 'fanout', 'bigtrace'];
+
+const FLAGS = {
+  duration: { default: '10', help: 'seconds of load per target (single, list)' },
+  connections: { default: '10', help: 'connections per target (single, list)' },
+  warmup: { default: '2', help: 'seconds of warm-up load per target before it is measured (single, list)' },
+  'latency-seconds': { default: '5', help: 'seconds of sequential 1-connection requests per target (single, list)' },
+  builds: { default: '100000', help: 'simulator --builds for single and list' },
+  ids: { default: '1000', help: 'distinct builds the single-build requests rotate over' },
+  subscribers: { default: '1000', help: 'SSE subscribers (fanout)' },
+  tokens: { default: '10', help: 'distinct tokens the subscribers use (fanout)' },
+  seconds: { default: '60', help: 'measurement window once every subscriber is connected (fanout)' },
+  workers: { default: '4', help: 'worker processes the subscribers are spread over (fanout)' },
+  'poll-ms': { default: '500', help: 'the gateway\'s trace.pollIntervalMs (fanout, bigtrace)' },
+  'tick-ms': { default: '100', help: 'simulator --tick-ms (fanout, bigtrace)' },
+  'bytes-per-tick': { default: '2048', help: 'log bytes the fanout job appends per tick' },
+  'big-bytes': { default: '209715200', help: 'size of the bigtrace log (bytes)' },
+  'big-bytes-per-tick': { default: '8388608', help: 'bytes the bigtrace log grows per tick' },
+  'big-timeout': { default: '600', help: 'seconds a bigtrace run may take before it is abandoned' },
+  'range-modes': { default: 'both', help: 'bigtrace: both, range or whole' },
+};
+
+function usage() {
+  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(20)} ${f.help} (default ${f.default})`);
+  return `usage: npm run bench -- [${SCENARIOS.join('|')}…] [flags]\n${lines.join('\n')}\n  --no-record            do not append to bench/RESULTS.md\n`;
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: {
+      ...Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: 'string', default: f.default }])),
+      'no-record': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+} catch (error) {
+  process.stderr.write(`${error.message}\n${usage()}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  process.stdout.write(usage());
+  process.exit(0);
+}
+const unknown = parsed.positionals.filter((name) => !SCENARIOS.includes(name));
+if (unknown.length) {
+  process.stderr.write(`unknown scenario ${unknown.join(', ')}\n${usage()}`);
+  process.exit(2);
+}
+
+const v = parsed.values;
+const number = (name) => {
+  const n = Number(v[name]);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`--${name} must be a non-negative number, got ${v[name]}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const opts = {
+  duration: number('duration'),
+  connections: number('connections'),
+  warmup: number('warmup'),
+  latencySeconds: number('latency-seconds'),
+  builds: number('builds'),
+  ids: number('ids'),
+  subscribers: number('subscribers'),
+  tokens: number('tokens'),
+  seconds: number('seconds'),
+  workers: Math.max(1, number('workers')),
+  pollMs: number('poll-ms'),
+  tickMs: number('tick-ms'),
+  bytesPerTick: number('bytes-per-tick'),
+  bigBytes: number('big-bytes'),
+  bigBytesPerTick: number('big-bytes-per-tick'),
+  bigTimeout: number('big-timeout'),
+  rangeModes: v['range-modes'],
+};
+
+const load = {
+  single: async () => (await import('./scenarios/throughput.mjs')).runThroughput('single', opts),
+  list: async () => (await import('./scenarios/throughput.mjs')).runThroughput('list', opts),
+  economy: async () => (await import('./scenarios/economy.mjs')).runEconomy(opts),
+  fanout: async () => (await import('./scenarios/fanout.mjs')).runFanout(opts),
+  bigtrace: async () => (await import('./scenarios/bigtrace.mjs')).runBigTrace(opts),
+};
+
+const chosen = parsed.positionals.length ? parsed.positionals : SCENARIOS;
+let failed = false;
+process.stdout.write(`machine: ${machineLine()}\n`);
+for (const scenario of chosen) {
+  process.stdout.write(`\n== ${scenario} ==\n`);
+  const started = Date.now();
+  try {
+    const result = await load[scenario]();
+    process.stdout.write(`${result.text}\n`);
+    for (const note of result.notes ?? []) process.stdout.write(`- ${note}\n`);
+    if (result.failed) {
+      failed = true;
+      process.stdout.write(`${scenario}: FAILED: ${result.failed}\n`);
+    }
+    record({ scenario, text: result.text, notes: [...(result.notes ?? []), ...(result.failed ? [`**FAILED**: ${result.failed}`] : [])] }, { write: !v['no-record'] });
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`${scenario}: ${error.stack ?? error}\n`);
+    record({ scenario, text: `**aborted**: ${String(error.message ?? error).split('\n')[0]}`, notes: [] }, { write: !v['no-record'] });
+  }
+  process.stdout.write(`(${scenario}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+}
+killAll();
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,178 @@
+/**
+ * `single` and `list`: one GraphQL operation through the gateway vs the one REST call it stands for,
+ * straight to the simulator, vs the gateway "ceiling" (a second gateway whose gitlab-v4 upstream answers
+ * from constants, `constantUpstream: true`). Same connections and duration for all three, in one run.
+ */
+import { DEVELOPER_TOKEN, gql } from '../lib/http.mjs';
+import { serialLatency, throughput, verifyTarget } from '../lib/load.mjs';
+import { assertAlive, cpuSeconds, startGateway, startSimulator } from '../lib/procs.mjs';
+import { fmt, table } from '../lib/report.mjs';
+
+const BUILD_QUERY = `query($id: ID!) { build(id: $id) { id name status stage ref duration commit { sha title } pipeline { upstreamId status } user { username } } }`;
+const LIST_QUERY = `{ project(upstream:"gitlab", id:"1") { builds(first: 20) { nodes { id name status commit { sha title } pipeline { upstreamId status } user { username } } } } }`;
+
+const cpuOf = ({ user, system }) => (user + system) / 1e6;
+
+const gitlab = (simUrl, extra = {}) => ({ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simUrl}/api/v4`, ...extra });
+
+/** `count` real builds of project 1 (global and upstream ids), newest first, paged through the gateway. */
+async function realBuilds(gatewayUrl, count) {
+  const builds = [];
+  let after = null;
+  while (builds.length < count) {
+    const data = await gql(
+      gatewayUrl,
+      `query($after: String) { project(upstream:"gitlab", id:"1") { builds(first: 100, after: $after) { nodes { id upstreamId } pageInfo { hasNextPage endCursor } } } }`,
+      { after },
+      { 'PRIVATE-TOKEN': DEVELOPER_TOKEN },
+    );
+    const page = data.project.builds;
+    builds.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  return builds.slice(0, count);
+}
+
+function targets(kind, { sim, gateway, ceiling, builds }) {
+  const auth = { 'PRIVATE-TOKEN': DEVELOPER_TOKEN };
+  const graphql = { ...auth, 'content-type': 'application/json' };
+  if (kind === 'single') {
+    const bodies = builds.map((b) => JSON.stringify({ query: BUILD_QUERY, variables: { id: b.id } }));
+    const paths = builds.map((b) => `/api/v4/projects/1/jobs/${b.upstreamId}`);
+    const okBuild = (text) => {
+      const r = JSON.parse(text);
+      return !r.errors && typeof r.data?.build?.id === 'string' && typeof r.data.build.commit?.sha === 'string';
+    };
+    return [
+      {
+        label: 'REST `GET /api/v4/projects/1/jobs/:id` (simulator)',
+        short: 'REST',
+        proc: sim,
+        url: `${sim.url}${paths[0]}`,
+        method: 'GET',
+        headers: auth,
+        request: (i) => ({ path: paths[i % paths.length] }),
+        check: (text) => typeof JSON.parse(text).id === 'number',
+      },
+      {
+        label: 'gateway `build(id:)`',
+        short: 'gateway',
+        proc: gateway,
+        url: gateway.url,
+        method: 'POST',
+        headers: graphql,
+        body: bodies[0],
+        request: (i) => ({ body: bodies[i % bodies.length] }),
+        check: okBuild,
+      },
+      {
+        label: 'ceiling `build(id:)` (constantUpstream)',
+        short: 'ceiling',
+        proc: ceiling,
+        url: ceiling.url,
+        method: 'POST',
+        headers: graphql,
+        body: bodies[0],
+        request: (i) => ({ body: bodies[i % bodies.length] }),
+        check: okBuild,
+      },
+    ];
+  }
+  const body = JSON.stringify({ query: LIST_QUERY });
+  const okList = (text) => {
+    const r = JSON.parse(text);
+    return !r.errors && r.data?.project?.builds?.nodes?.length === 20 && typeof r.data.project.builds.nodes[0].user?.username === 'string';
+  };
+  return [
+    {
+      label: 'REST `GET /api/v4/projects/1/jobs?per_page=20` (simulator)',
+      short: 'REST',
+      proc: sim,
+      url: `${sim.url}/api/v4/projects/1/jobs?per_page=20`,
+      method: 'GET',
+      headers: auth,
+      check: (text) => JSON.parse(text).length === 20,
+    },
+    { label: 'gateway `project.builds(first: 20)`', short: 'gateway', proc: gateway, url: gateway.url, method: 'POST', headers: graphql, body, check: okList },
+    {
+      label: 'ceiling `project.builds(first: 20)` (constantUpstream)',
+      short: 'ceiling',
+      proc: ceiling,
+      url: ceiling.url,
+      method: 'POST',
+      headers: graphql,
+      body,
+      check: okList,
+    },
+  ];
+}
+
+export async function runThroughput(kind, opts) {
+  const sim = await startSimulator(['--builds', String(opts.builds)]);
+  const gateway = await startGateway({ upstreams: [gitlab(sim.url)] }, 'gateway');
+  const ceiling = await startGateway({ upstreams: [gitlab(sim.url, { constantUpstream: true })] }, 'ceiling');
+  try {
+    const builds = kind === 'single' ? await realBuilds(gateway.url, opts.ids) : [];
+    const list = targets(kind, { sim, gateway, ceiling, builds });
+    for (const target of list) await verifyTarget(target, target.check);
+
+    const rows = [];
+    for (const target of list) {
+      if (opts.warmup > 0) await throughput(target, { connections: opts.connections, seconds: opts.warmup });
+      const cpu0 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+      const driver0 = process.cpuUsage();
+      const load = await throughput(target, { connections: opts.connections, seconds: opts.duration });
+      const driverBusy = cpuOf(process.cpuUsage(driver0)) / opts.duration;
+      const cpu1 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+      const busy = (i) => (cpu1[i] - cpu0[i]) / opts.duration;
+      const targetCpu =
+        target.short === 'REST' ? `sim ${fmt.pct(busy(2))}` : target.short === 'gateway' ? `gw ${fmt.pct(busy(0))} · sim ${fmt.pct(busy(2))}` : `ceiling ${fmt.pct(busy(1))}`;
+      const cpu = `${targetCpu} · driver ${fmt.pct(driverBusy)}`;
+      assertAlive(sim, gateway, ceiling);
+      rows.push({ target, load, cpu });
+    }
+    for (const row of rows) {
+      row.serial = await serialLatency(row.target, { seconds: opts.latencySeconds, check: row.target.check });
+      assertAlive(sim, gateway, ceiling);
+    }
+
+    const [rest, gw, top] = rows;
+    const text = [
+      table(
+        ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', `1-conn p50 ms`, '1-conn p99 ms', 'CPU (of one core)'],
+        rows.map(({ target, load, serial, cpu }) => [
+          target.label,
+          fmt.int(load.rps),
+          fmt.wholeMs(load.p50),
+          fmt.wholeMs(load.p99),
+          `${load.errors + load.non2xx + serial.failures}`,
+          fmt.ms(serial.p50),
+          fmt.ms(serial.p99),
+          cpu,
+        ]),
+      ),
+      '',
+      table(
+        ['ratio', 'value', 'bar (design §7)'],
+        [
+          ['gateway / REST (req/s)', fmt.pct(gw.load.rps / rest.load.rps), kind === 'single' ? '≥ 8% (goal 10%)' : '—'],
+          ['gateway / ceiling (req/s)', fmt.pct(gw.load.rps / top.load.rps), kind === 'single' ? '≥ 95% (upstream path < 5%)' : '—'],
+          ['added median latency at 1 connection (gateway − REST)', `${fmt.ms(gw.serial.p50 - rest.serial.p50)} ms`, kind === 'single' ? '< 1 ms' : '—'],
+          ['ceiling median latency at 1 connection', `${fmt.ms(top.serial.p50)} ms`, '—'],
+        ],
+      ),
+    ].join('\n');
+    const notes = [
+      `${opts.connections} connections × ${opts.duration} s per target after ${opts.warmup} s of warm-up; 1-connection latency: sequential requests on one keep-alive connection for ${opts.latencySeconds} s per target.`,
+      kind === 'single'
+        ? `Ids rotate over ${builds.length} real builds of project 1 (the same ids for all three targets); the simulator holds --builds ${opts.builds}.`
+        : `The simulator holds --builds ${opts.builds}.`,
+      'p50/p99 at N connections are autocannon\'s, in whole milliseconds ("<1" = under 1 ms); the 1-connection columns are measured to the microsecond.',
+      'Everything (simulator, two gateways, load driver) shares this machine; the CPU column is each process\'s busy time over the measurement (100% = one core). A driver near 100% means the target was not the limit.',
+    ];
+    return { text, notes };
+  } finally {
+    await Promise.all([ceiling.stop(), gateway.stop(), sim.stop()]);
+  }
+}
