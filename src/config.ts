@@ -101,6 +101,22 @@ const configSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     upstreams: z.array(upstreamSchema).default([]),
     graphiql: z.boolean().default(true),
+    production: z
+      .boolean()
+      .default(process.env.NODE_ENV === 'production')
+      .describe('hide field suggestions (and never show internal error details); default: NODE_ENV=production'),
+    limits: z
+      .object({
+        maxDepth: z.number().int().min(1).default(12),
+        maxAliases: z.number().int().min(0).default(30),
+        maxDirectives: z.number().int().min(0).default(50),
+        maxTokens: z.number().int().min(10).default(2000),
+        maxCost: z.number().int().min(1).default(20_000),
+        maxBodyBytes: z.number().int().min(1024).default(1024 * 1024).describe('larger request bodies are refused with 413'),
+        maxBatch: z.number().int().min(0).default(0).describe('operations in one batched request; 0 turns batching off'),
+      })
+      .strict()
+      .default({ maxDepth: 12, maxAliases: 30, maxDirectives: 50, maxTokens: 2000, maxCost: 20_000, maxBodyBytes: 1024 * 1024, maxBatch: 0 }),
     requestDeadlineMs: z
       .number()
       .int()

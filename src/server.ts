@@ -14,6 +14,9 @@ import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
+import { useArgumentChecks } from './plugins/use-argument-checks.js';
+import { useErrorCodes } from './plugins/use-error-codes.js';
+import { useLimits } from './plugins/use-limits.js';
 import { TraceHub } from './trace/hub.js';
 import { UpstreamRegistry } from './upstreams/index.js';
 
@@ -136,9 +139,18 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config) },
     renderGraphiQL: memoizedGraphiQL(),
     landingPage: false,
-    maskedErrors: true,
+    maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
+    maxRequestBodySize: config.limits.maxBodyBytes,
+    batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
     plugins: [
       useRootRedirect(),
+      // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
+      useLimits({ ...config.limits, hideSuggestions: config.production }),
+      useErrorCodes(),
+      useArgumentChecks({
+        maxFirst: config.maxPageSize,
+        maxTraceLimit: Math.max(...registry.list().map(({ adapter }) => adapter.maxTraceLimit), 1),
+      }),
       // The graphql-sse protocol in both modes (single connection and distinct connections) at
       // /graphql/stream; yoga itself answers distinct-connection SSE on /graphql.
       useGraphQLSSE({ endpoint: '/graphql/stream' }),
