@@ -52,6 +52,7 @@ const upstreamSchema = z
     bodyTimeoutMs: z.number().int().positive().default(30_000),
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
+    exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation and subscription examples use."),
     constantUpstream: z
       .boolean()
       .default(false)
@@ -101,6 +102,8 @@ const configSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     upstreams: z.array(upstreamSchema).default([]),
     graphiql: z.boolean().default(true),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    shutdownTimeoutMs: z.number().int().min(0).default(10_000).describe('ms graceful shutdown waits for in-flight requests'),
     production: z
       .boolean()
       .default(process.env.NODE_ENV === 'production')

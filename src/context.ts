@@ -6,6 +6,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
+import { requestIdOf } from './plugins/use-request-id.js';
 import type { FinishedBuildCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
@@ -76,7 +77,12 @@ export function createContextFactory(
         };
         entry = {
           adapter: upstream.adapter,
-          call: { credential: credentialFor(upstream, request.headers), signal: deadline.signal, deadline: deadline.at },
+          call: {
+            credential: credentialFor(upstream, request.headers),
+            signal: deadline.signal,
+            deadline: deadline.at,
+            requestId: requestIdOf(request),
+          },
           concurrency: upstream.config.concurrency,
         };
         calls.set(name, entry);

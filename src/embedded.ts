@@ -5,7 +5,7 @@
  */
 export function embeddedUpstreams(simulatorUrl: string) {
   return [
-    { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulatorUrl}/api/v4`, token: 'glpat-developer' },
+    { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulatorUrl}/api/v4`, token: 'glpat-developer', exampleBuild: '7' },
     { name: 'gitlab-v3', kind: 'gitlab-v3', baseUrl: `${simulatorUrl}/api/v3`, token: 'glpat-developer' },
     {
       name: 'bkci',

@@ -4,14 +4,19 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { type Plugin, createYoga, useReadinessCheck } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
+import { exampleQuery, exampleTabs, memoizedGraphiQL } from './graphiql.js';
+import { type Logger, createLogger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
+import { useAccessLog } from './plugins/use-access-log.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import { useRequestId } from './plugins/use-request-id.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { useArgumentChecks } from './plugins/use-argument-checks.js';
@@ -27,48 +32,36 @@ export interface Gateway {
   server: Server;
   registry: UpstreamRegistry;
   traceHub: TraceHub;
+  metrics: GatewayMetrics;
+  /**
+   * Graceful shutdown, bounded by `shutdownTimeoutMs`: stop accepting connections, end every
+   * subscription with SHUTTING_DOWN (clients reconnect elsewhere), let in-flight requests finish, then
+   * close what is left and the upstream pools. Idempotent.
+   */
   close(): Promise<void>;
 }
 
-export function exampleQuery(config: GatewayConfig): string {
-  const upstream = config.upstreams[0];
-  const name = JSON.stringify(upstream?.name ?? 'gitlab');
-  const project = JSON.stringify(upstream?.exampleProject ?? '1');
-  return `# buildgate: one GraphQL schema over the builds of GitLab (v4, v3) and bk-ci.
-# Press the run button. Then page on with builds(first: 10, after: "<endCursor>"),
-# or try retryBuild / cancelBuild with a build's id.
-query RecentBuilds {
-  project(upstream: ${name}, id: ${project}) {
-    name
-    path
-    builds(first: 10) {
-      nodes {
-        id
-        name
-        stage
-        status
-        ref
-        duration
-        webUrl
-        commit { shortId title }
-        pipeline { upstreamId status }
-        user { username }
-      }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-`;
+export interface GatewayOptions {
+  /** Where logs go. @default a pino logger at `config.logLevel` on stdout */
+  logger?: Logger;
 }
 
-/** The GraphiQL page inlines ~9 MB of assets: render it once, not per visit. */
-function memoizedGraphiQL(): typeof renderGraphiQL {
-  const pages = new Map<string, string>();
-  return (options) => {
-    const key = JSON.stringify(options ?? {});
-    let page = pages.get(key);
-    if (page === undefined) pages.set(key, (page = renderGraphiQL(options)));
-    return page;
+/** `/ready`: 200 when every upstream answers HTTP, else 503 naming those that do not. */
+function readiness(registry: UpstreamRegistry) {
+  return async () => {
+    const upstreams = registry.list();
+    const results = await Promise.allSettled(upstreams.map(({ adapter }) => adapter.probe()));
+    const report = Object.fromEntries(
+      upstreams.map(({ adapter }, i) => [
+        adapter.name,
+        results[i]!.status === 'fulfilled' ? 'reachable' : (results[i] as PromiseRejectedResult).reason?.extensions?.code ?? 'unreachable',
+      ]),
+    );
+    const ready = results.every((result) => result.status === 'fulfilled');
+    return new Response(JSON.stringify({ ready, upstreams: report }), {
+      status: ready ? 200 : 503,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 }
 
@@ -122,8 +115,10 @@ function useWebSocketTransport(yoga: ReturnType<typeof createYoga<object, Gatewa
   );
 }
 
-export async function startGateway(config: GatewayConfig): Promise<Gateway> {
-  const registry = new UpstreamRegistry(config.upstreams);
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  let metrics: GatewayMetrics | undefined;
+  const registry = new UpstreamRegistry(config.upstreams, (event) => metrics?.observeUpstream(event));
   const traceHub = new TraceHub({
     intervalMs: config.trace.pollIntervalMs,
     maxIntervalMs: config.trace.maxPollIntervalMs,
@@ -131,18 +126,30 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     tailChars: config.trace.tailBytes,
     slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
   });
+  metrics = new GatewayMetrics(registry, traceHub);
   const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
   const yoga = createYoga<object, GatewayContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     context: createContextFactory(config, registry, traceHub, finishedCache) as never,
-    graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config) },
+    graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config), defaultTabs: exampleTabs(config) },
+    logging: {
+      debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
+      info: (...args) => logger.info(args.length === 1 ? args[0] : args),
+      warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
+      error: (...args) => logger.error(args.length === 1 ? args[0] : args),
+    },
     renderGraphiQL: memoizedGraphiQL(),
     landingPage: false,
     maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
     maxRequestBodySize: config.limits.maxBodyBytes,
     batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
     plugins: [
+      // First, so every response (refusals included) carries the id and is logged and counted.
+      useRequestId(),
+      useAccessLog(logger),
+      useMetrics(metrics),
+      useReadinessCheck({ endpoint: '/ready', check: readiness(registry) }),
       useRootRedirect(),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, hideSuggestions: config.production }),
@@ -180,16 +187,24 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     server,
     registry,
     traceHub,
+    metrics,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
         await traceHub.close();
         await wsServer.dispose();
-        await yoga.dispose();
+        // In-flight requests finish; idle keep-alive sockets are closed as they become idle.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)))]);
+        clearTimeout(timer);
+        clearInterval(idle);
         server.closeAllConnections();
         await closed;
+        await yoga.dispose();
         await registry.close();
+        logger.info({ event: 'closed' }, 'gateway closed');
       })();
       return closing;
     },

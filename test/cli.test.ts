@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleQuery } from '../src/server.js';
+import { exampleQuery } from '../src/graphiql.js';
 import { parseConfig } from '../src/config.js';
 
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');

@@ -62,7 +62,7 @@ class Member implements PollerMember {
 export class TraceHub {
   readonly #options: TraceHubOptions;
   readonly #pollers = new Map<string, BuildPoller>();
-  readonly #streams = new Set<() => void>();
+  readonly #streams = new Set<(error?: Error) => void>();
   #closed = false;
   #subscribers = 0;
 
@@ -154,10 +154,11 @@ export class TraceHub {
     });
   }
 
-  /** Completes every subscription (clients reconnect elsewhere) and stops every poller. Idempotent. */
+  /** Ends every subscription with SHUTTING_DOWN (clients reconnect elsewhere) and stops every poller. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const stop of [...this.#streams]) stop();
+    const shuttingDown = new BuildgateError('SHUTTING_DOWN', 'the gateway is shutting down; subscribe again to resume from your last nextOffset');
+    for (const stop of [...this.#streams]) stop(shuttingDown);
     for (const poller of [...this.#pollers.values()]) poller.stop();
   }
 
@@ -175,7 +176,7 @@ export class TraceHub {
   ): AsyncIterableIterator<T> {
     return new Repeater<T>(async (push, stop) => {
       if (this.#closed) {
-        stop(new BuildgateError('UPSTREAM_UNAVAILABLE', 'the gateway is shutting down; subscribe again elsewhere'));
+        stop(new BuildgateError('SHUTTING_DOWN', 'the gateway is shutting down; subscribe again elsewhere'));
         return;
       }
       let stopped = false;

@@ -33,6 +33,7 @@ import type {
   TraceSlice,
   TraceWindow,
   Upstream,
+  UpstreamStats,
   UserModel,
 } from './types.js';
 
@@ -251,6 +252,14 @@ export class BkciApigwUpstream implements Upstream {
 
   async play(): Promise<BuildModel> {
     throw unsupported(this.name, 'Playing a manual build');
+  }
+
+  probe(): Promise<void> {
+    return this.#http.probe(AbortSignal.timeout(3000));
+  }
+
+  stats(): UpstreamStats {
+    return { ...this.#http.counts, breaker: this.#http.breaker.state };
   }
 
   close(): Promise<void> {

@@ -34,6 +34,7 @@ import type {
   TraceWindow,
   Upstream,
   UpstreamKind,
+  UpstreamStats,
   UserModel,
 } from './types.js';
 
@@ -163,6 +164,14 @@ export abstract class GitLabUpstreamBase implements Upstream {
 
   play(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
     return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/play`, projectId);
+  }
+
+  probe(): Promise<void> {
+    return this.http.probe(AbortSignal.timeout(3000));
+  }
+
+  stats(): UpstreamStats {
+    return { ...this.http.counts, breaker: this.http.breaker.state };
   }
 
   close(): Promise<void> {

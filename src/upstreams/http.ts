@@ -6,6 +6,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { BuildgateError, type ErrorCode, codeForStatus } from '../errors.js';
+import { type UpstreamRequestEvent, routeOf } from '../metrics.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
@@ -29,6 +30,8 @@ export interface UpstreamHttpOptions {
    * Reads an upstream's own error body (JSON or not) for the message and, where the upstream means
    * something other than the HTTP status says, the code. @default GitLab's `{message}` / `{error}`
    */
+  /** Sees every request sent (for metrics). */
+  observe?: (event: UpstreamRequestEvent) => void;
   /** Retries of idempotent reads. @default DEFAULT_RETRY_POLICY */
   retry?: Partial<RetryPolicyOptions>;
   /** The circuit breaker. @default { threshold: 5, cooldownMs: 5000 } */
@@ -94,6 +97,7 @@ export class UpstreamHttp {
   readonly #maxJsonBytes: number;
   readonly #describeError: NonNullable<UpstreamHttpOptions['describeError']>;
   readonly #retry: RetryPolicyOptions;
+  readonly #observe: UpstreamHttpOptions['observe'];
   readonly breaker: CircuitBreaker;
   /** Counters for metrics: requests sent, and retries among them. */
   readonly counts = { requests: 0, retries: 0 };
@@ -130,6 +134,7 @@ export class UpstreamHttp {
     this.#maxJsonBytes = maxJsonBytes;
     this.#describeError = describeError;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#observe = options.observe;
     this.breaker = new CircuitBreaker(upstream, { threshold: 5, cooldownMs: 5000, ...options.breaker });
     this.#pool = new Pool(url.origin, {
       connections,
@@ -168,6 +173,12 @@ export class UpstreamHttp {
       })(),
       dump: () => body.dump(),
     };
+  }
+
+  /** One GET of the base URL: any HTTP answer means reachable. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    const response = await this.getStream({ signal }, { path: '', acceptStatuses: [400, 401, 403, 404, 405, 406] });
+    await response.dump();
   }
 
   async close(): Promise<void> {
@@ -213,7 +224,11 @@ export class UpstreamHttp {
     payload?: unknown,
   ): Promise<UpstreamResponse<T>> {
     this.counts.requests += 1;
+    const started = performance.now();
+    const observe = (status: string) =>
+      this.#observe?.({ upstream: this.upstream, method, route: routeOf(request.path), status, seconds: (performance.now() - started) / 1000 });
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    if (call.requestId) headers['x-request-id'] = call.requestId;
     const { credential } = call;
     const query = { ...request.query };
     if (credential?.in === 'query') query[credential.name] = credential.value;
@@ -233,8 +248,10 @@ export class UpstreamHttp {
         signal: call.signal,
       });
     } catch (error) {
+      observe('error');
       throw this.#networkError(error);
     }
+    observe(String(response.statusCode));
     call.onResponse?.(response.statusCode, response.headers);
     if (response.statusCode >= 400 && !request.acceptStatuses?.includes(response.statusCode)) {
       throw await this.#statusError(response);

@@ -2,6 +2,7 @@
  * Builds the adapters from configuration and holds them by name for the lifetime of the gateway.
  */
 import type { UpstreamConfig } from '../config.js';
+import type { UpstreamRequestEvent } from '../metrics.js';
 import { BkciApigwUpstream } from './bkci-apigw.js';
 import { GitLabV3Upstream } from './gitlab-v3.js';
 import { GitLabV4Upstream } from './gitlab-v4.js';
@@ -18,10 +19,11 @@ export interface ConfiguredUpstream {
 export class UpstreamRegistry {
   readonly #byName = new Map<string, ConfiguredUpstream>();
 
-  constructor(configs: readonly UpstreamConfig[]) {
+  /** `observe` sees every upstream request (for metrics). */
+  constructor(configs: readonly UpstreamConfig[], observe?: (event: UpstreamRequestEvent) => void) {
     for (const config of configs) {
       this.#byName.set(config.name, {
-        adapter: createAdapter(config),
+        adapter: createAdapter(config, observe),
         config,
         serviceCredential: config.token ? serviceCredential(config.tokenHeader, config.token) : undefined,
       });
@@ -52,8 +54,9 @@ function serviceCredential(tokenHeader: UpstreamConfig['tokenHeader'], token: st
   }
 }
 
-function createAdapter(config: UpstreamConfig): Upstream {
+function createAdapter(config: UpstreamConfig, observe: ((event: UpstreamRequestEvent) => void) | undefined): Upstream {
   const http = {
+    observe,
     upstream: config.name,
     baseUrl: config.baseUrl,
     connections: config.connections,

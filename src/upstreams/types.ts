@@ -247,12 +247,20 @@ export interface RetryOptions {
   skip?: boolean | null;
 }
 
+export interface UpstreamStats {
+  requests: number;
+  retries: number;
+  breaker: 'closed' | 'open' | 'half-open';
+}
+
 /** Per-call context every adapter method receives. */
 export interface CallContext {
   credential?: Credential;
   signal?: AbortSignal;
   /** Epoch ms by which the GraphQL request must be answered: no retry is started past it. */
   deadline?: number;
+  /** Sent upstream as `X-Request-Id`, so one request can be followed through both logs. */
+  requestId?: string;
   /** Sees every upstream response's status and headers (the trace poller reads `Poll-Interval`). */
   onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
@@ -298,6 +306,10 @@ export interface Upstream {
   erase(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
   play(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
 
+  /** Whether the upstream answers HTTP at all (any status will do); throws a coded error when it does not. */
+  probe(): Promise<void>;
+  /** Counters and state for metrics. */
+  stats(): UpstreamStats;
   /** Closes the connection pool. Idempotent. */
   close(): Promise<void>;
 }

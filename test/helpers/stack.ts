@@ -39,6 +39,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = parseConfig({
     port: 0,
     host: '127.0.0.1',
+    logLevel: 'silent',
     upstreams: options.upstreams?.(simulator.url) ?? [
       { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4`, ...options.upstream },
     ],
