@@ -2,6 +2,7 @@
  * Tables and the record: each scenario prints one Markdown table and appends its run (date, machine,
  * exact command, figures) to bench/RESULTS.md, after the runs already there.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,18 @@ export const fmt = {
   pct: (n) => (n === undefined || Number.isNaN(n) ? 'n/a' : `${(n * 100).toFixed(1)}%`),
 };
 
+/** The commit the measured dist/ was built from: BENCH_COMMIT if set, else git's HEAD (+ "dirty" with local changes in src/). */
+export function commitLine() {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'schema'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${sha} with uncommitted changes in src/` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The command that ran this bench, as typed. */
 export function commandLine() {
   const args = process.argv.slice(2).join(' ');
@@ -63,6 +76,7 @@ export function record({ scenario, text, notes = [] }, { write = true } = {}) {
     '',
     `- machine: ${machineLine()}`,
     `- command: \`${commandLine()}\``,
+    `- code: ${commitLine()}`,
     '',
     text,
     ...(notes.length ? ['', ...notes.map((note) => `- ${note}`)] : []),

@@ -55,6 +55,8 @@ export async function startSubscribers({ url, query, subscribers, workers, concu
     get failed() {
       return sum(state.failed);
     },
+    /** The worker processes' ids (for their CPU time). */
+    pids: procs.map((p) => p.child.pid),
     /** Every subscriber's result, once all streams have ended (or `stop()` was called). */
     async results() {
       return (await Promise.all(procs.map((p) => p.done))).flat();

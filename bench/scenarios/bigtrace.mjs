@@ -6,7 +6,7 @@
  * reassembled stream byte for byte (length and sha256) against the REST log.
  */
 import { DEVELOPER_TOKEN, gql, hashLog, now, postJson, resetSimStats, simStats, sumRoutes } from '../lib/http.mjs';
-import { assertAlive, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
+import { assertAlive, cpuSeconds, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 import { startSubscribers } from '../lib/workers.mjs';
 
@@ -46,6 +46,7 @@ async function runOnce(opts, range) {
     }, SAMPLE_MS);
 
     const began = now();
+    const cpu0 = cpuSeconds(gateway.pid);
     subs = await startSubscribers({
       url: gateway.url,
       query: TRACE_QUERY,
@@ -58,6 +59,7 @@ async function runOnce(opts, range) {
     clearInterval(sampler);
     const end = rssMiB(gateway.pid);
     const seconds = ((result.endedAt ?? now()) - began) / 1000;
+    const gatewayCpu = (cpuSeconds(gateway.pid) - cpu0) / ((now() - began) / 1000);
     assertAlive(sim, gateway);
     const stats = await simStats(sim.url);
     const upstream = await hashLog(`${sim.url}/api/v4/projects/1/jobs/${job.id}/trace`, { 'PRIVATE-TOKEN': DEVELOPER_TOKEN });
@@ -68,6 +70,7 @@ async function runOnce(opts, range) {
       upstream,
       equal,
       seconds,
+      gatewayCpu,
       rss: { start, peak, end, growth: peak - start, samples: samples.length },
       polls: sumRoutes(stats.routes, (k) => TRACE_GET.test(k)),
       pollBytes: sumRoutes(stats.bytes, (k) => TRACE_GET.test(k)),
@@ -92,6 +95,7 @@ export async function runBigTrace(opts) {
       'received / log',
       'time',
       'MiB/s',
+      'gateway CPU',
       'gateway RSS start → peak (end)',
       'RSS growth',
       'trace polls',
@@ -106,6 +110,7 @@ export async function runBigTrace(opts) {
       `${fmt.num(run.result.bytes / MiB)} / ${fmt.num(run.upstream.bytes / MiB)} MiB`,
       `${fmt.num(run.seconds)} s`,
       fmt.num(run.result.bytes / MiB / run.seconds),
+      fmt.pct(run.gatewayCpu),
       `${fmt.num(run.rss.start)} → ${fmt.num(run.rss.peak)} (${fmt.num(run.rss.end)}) MiB`,
       `${fmt.num(run.rss.growth)} MiB`,
       String(run.polls),

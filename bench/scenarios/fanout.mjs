@@ -124,6 +124,7 @@ export async function runFanout(opts) {
     await resetSimStats(sim.url);
     const from = now();
     const cpu0 = cpuSeconds(gateway.pid);
+    const others0 = [cpuSeconds(sim.pid), ...subs.pids.map(cpuSeconds)];
     rss.start = rssMiB(gateway.pid);
     let peak = rss.start;
     const half = (opts.seconds * 1000) / 2;
@@ -137,6 +138,7 @@ export async function runFanout(opts) {
     const stats = await simStats(sim.url);
     const to = now();
     const cpu1 = cpuSeconds(gateway.pid);
+    const others1 = [cpuSeconds(sim.pid), ...subs.pids.map(cpuSeconds)];
     rss.end = rssMiB(gateway.pid);
     const probeErrors = await probe.stop();
 
@@ -168,11 +170,18 @@ export async function runFanout(opts) {
         ['window', `${fmt.num(windowMs / 1000)} s; log +${opts.bytesPerTick} B per ${opts.tickMs} ms tick; trace.pollIntervalMs ${opts.pollMs}`, ''],
         ['upstream trace polls (`GET …/jobs/:id/trace`) in window', `${tracePolls} over ${fmt.num(intervals)} intervals`, ''],
         ['trace polls per poll interval', fmt.num(tracePolls / intervals, 2), `≤ 1 per credential (≤ ${tokens.length})`],
+        ['mean time between trace polls', `${fmt.num(windowMs / Math.max(1, tracePolls), 0)} ms`, ''],
         ['job reads (`GET …/jobs/:id`) in window (status polls + access rechecks)', `${jobReads} (${fmt.num(jobReads / intervals, 2)} per interval)`, ''],
         ['upstream trace bytes in window', `${fmt.num(traceBytes / 2 ** 20)} MiB`, ''],
         ['delivery delay p50 / p99 / max', `${fmt.ms(delay.p50)} / ${fmt.ms(delay.p99)} / ${fmt.ms(delay.max)} ms (${fmt.int(delay.count)} samples, ${delay.steps} log steps)`, ''],
         ['gateway RSS idle / window start / middle / end / peak / after completion', [rss.idle, rss.start, rss.middle, rss.end, peak, rss.after].map((m) => fmt.num(m)).join(' / ') + ' MiB', ''],
-        ['gateway CPU over window', fmt.pct((cpu1 - cpu0) / (windowMs / 1000)), ''],
+        [
+          'CPU over window (100% = one core): gateway · simulator · load workers',
+          [cpu1 - cpu0, others1[0] - others0[0], others1.slice(1).reduce((a, b) => a + b, 0) - others0.slice(1).reduce((a, b) => a + b, 0)]
+            .map((s) => fmt.pct(s / (windowMs / 1000)))
+            .join(' · '),
+          '',
+        ],
         ['streams completed (`complete: true`)', `${completed} / ${results.length}`, ''],
         ['reassembled log == upstream log (length + sha256)', `${equal} / ${results.length} (upstream ${fmt.int(upstream.bytes)} B)`, 'all'],
         ['chunks out of order or with wrong byte length', String(gaps), '0'],
