@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type OptionDoc, formatOptions, fromEnvironment, listOptions, merge } from './config-env.js';
 
 const upstreamSchema = z
   .object({
@@ -150,22 +151,28 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Every option of the file, with its environment variable, read off the schema. */
+export const OPTIONS: readonly OptionDoc[] = listOptions(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as never);
+
 export const HELP = `Usage: buildgate [options]
 
 Serves a GraphQL gateway (GraphiQL at /graphql) over CI upstreams. With no upstream configured it
-starts the embedded GitLab simulator and fronts it.
+starts the embedded simulator (GitLab v4 and v3, bk-ci) and fronts it.
 
-Options:
-  --config <path>   configuration file, JSON or YAML        (env BUILDGATE_CONFIG)
-  --port <n>        port to listen on, 0 for a free one    (env PORT, default 4000)
-  --host <addr>     address to listen on                   (env HOST, default 127.0.0.1)
+Flags (over environment, over the file):
+  --config <path>   configuration file, JSON or YAML        [BUILDGATE_CONFIG]
+  --port <n>        port to listen on, 0 for a free one    [PORT or BUILDGATE_PORT]
+  --host <addr>     address to listen on                   [HOST or BUILDGATE_HOST]
   --help            print this help
 
-Environment, for a single upstream without a file:
+One upstream without a file:
   BUILDGATE_UPSTREAM_URL     API root, e.g. https://gitlab.example.com/api/v4
   BUILDGATE_UPSTREAM_NAME    its name (default "gitlab")
   BUILDGATE_UPSTREAM_KIND    its kind (default "gitlab-v4")
   BUILDGATE_UPSTREAM_TOKEN   service credential used when a client sends none
+
+Every option (file path: type (default) [environment variable]):
+${formatOptions(OPTIONS)}
 `;
 
 export interface LoadedConfig {
@@ -193,9 +200,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Loa
   }
   if (flags.help) return { config: parseConfig({}), help: true };
 
-  const raw: Record<string, unknown> = {};
   const file = flags.config ?? env.BUILDGATE_CONFIG;
-  if (file) Object.assign(raw, readConfigFile(file));
+  const raw = merge(file ? readConfigFile(file) : {}, fromEnvironment(OPTIONS, env));
   if (env.BUILDGATE_UPSTREAM_URL) {
     raw.upstreams = [
       {

@@ -1,0 +1,58 @@
+/**
+ * One validated configuration from file, environment and flags, with a clear message for every mistake.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, HELP, OPTIONS, loadConfig, parseConfig } from '../src/config.js';
+
+const file = (name: string, text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'buildgate-config-')), name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('configuration', () => {
+  it('reads YAML and JSON files, then environment variables, then flags, in rising precedence', () => {
+    const yaml = file('c.yaml', 'port: 1000\ntrace:\n  pollIntervalMs: 700\nupstreams:\n  - name: gl\n    kind: gitlab-v4\n    baseUrl: https://gitlab.example.com/api/v4\n');
+    const { config } = loadConfig(['--config', yaml], {});
+    expect(config.port).toBe(1000);
+    expect(config.trace.pollIntervalMs).toBe(700);
+    expect(config.upstreams[0]).toMatchObject({ name: 'gl', tokenHeader: 'PRIVATE-TOKEN', keyset: true, retries: 2 });
+    const env = { BUILDGATE_PORT: '2000', BUILDGATE_TRACE_POLL_INTERVAL_MS: '900', BUILDGATE_CACHE_ENABLED: 'true', BUILDGATE_LOG_LEVEL: 'warn' };
+    const fromEnv = loadConfig(['--config', yaml], env).config;
+    expect(fromEnv).toMatchObject({ port: 2000, logLevel: 'warn', trace: { pollIntervalMs: 900 }, cache: { enabled: true } });
+    expect(loadConfig(['--config', yaml, '--port', '3000'], env).config.port).toBe(3000);
+    const json = file('c.json', JSON.stringify({ upstreams: [{ name: 'bk', kind: 'bkci-apigw', baseUrl: 'https://devops.example.com/ms/openapi/api/apigw/v3', token: 'ci-bot' }] }));
+    expect(loadConfig(['--config', json], {}).config.upstreams[0]).toMatchObject({ kind: 'bkci-apigw', tokenHeader: 'X-DEVOPS-UID' });
+  });
+
+  it('names every bad field, from the file and from the environment', () => {
+    const bad = file('bad.yaml', 'port: 99999\nlimits:\n  maxDepth: 0\nupstreams:\n  - name: "a b"\n    kind: gitlab-v9\n    baseUrl: ftp://x\n  - name: gl\n    kind: gitlab-v4\n    baseUrl: https://x/api/v4\n    legacy: true\n    tokenHeader: X-DEVOPS-UID\n');
+    let message = '';
+    try {
+      loadConfig(['--config', bad], { BUILDGATE_TRACE_POLL_INTERVAL_MS: 'soon' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    for (const path of ['port', 'limits.maxDepth', 'upstreams.0.name', 'upstreams.0.kind', 'upstreams.0.baseUrl', 'upstreams.1.legacy', 'upstreams.1.tokenHeader', 'trace.pollIntervalMs']) {
+      expect(message).toContain(`${path}:`);
+    }
+  });
+
+  it('refuses duplicate upstream names, unknown keys, and an unset token variable', () => {
+    expect(() => parseConfig({ upstreams: [{ name: 'a', kind: 'gitlab-v4', baseUrl: 'https://x/api/v4' }, { name: 'a', kind: 'gitlab-v3', baseUrl: 'https://x/api/v3' }] })).toThrow(/duplicate upstream name "a"/);
+    expect(() => parseConfig({ prot: 4000 })).toThrow(/prot/);
+    expect(() => parseConfig({ upstreams: [{ name: 'a', kind: 'gitlab-v4', baseUrl: 'https://x/api/v4', tokenEnv: 'NOPE_TOKEN' }] }, {})).toThrow(/NOPE_TOKEN is not set/);
+    expect(parseConfig({ upstreams: [{ name: 'a', kind: 'gitlab-v4', baseUrl: 'https://x/api/v4', tokenEnv: 'MY_TOKEN' }] }, { MY_TOKEN: 't' }).upstreams[0]!.token).toBe('t');
+  });
+
+  it('lists every option with its environment variable in --help', () => {
+    expect(OPTIONS.length).toBeGreaterThan(30);
+    for (const option of OPTIONS) expect(HELP).toContain(option.path);
+    expect(HELP).toContain('BUILDGATE_TRACE_POLL_INTERVAL_MS');
+    expect(HELP).toContain('upstreams[].baseUrl');
+  });
+});
