@@ -96,18 +96,9 @@ export class BkciApigwUpstream implements Upstream {
       pageSize: BKCI_MAX_PAGE_SIZE,
     });
     const records = pipelines.records ?? [];
-    const read = async (index: number, start: number, first: number) => {
-      const page = await this.#listPipelineBuilds(call, { ...request, first }, projectId, records[index]!.pipelineId, start);
-      return { items: page.builds, positions: page.positions.map(Number), hasNext: page.hasNextPage, total: page.totalCount };
-    };
-    const result = await readSequence(records.length, read, request.after, request.first);
-    return {
-      builds: result.items,
-      positions: result.positions,
-      hasNextPage: result.hasNext,
-      hasPreviousPage: request.after !== undefined,
-      totalCount: result.total,
-    };
+    const read = (index: number, after: string | undefined, first: number) =>
+      this.#listPipelineBuilds(call, { ...request, first }, projectId, records[index]!.pipelineId, parseOffset(after));
+    return readSequence(records.length, read, request.after, request.first);
   }
 
   async #listPipelineBuilds(

@@ -103,19 +103,9 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
       path: encodePath`/projects/${projectId}/pipelines`,
       query: { sha, per_page: GITLAB_MAX_PER_PAGE },
     });
-    const read = async (index: number, start: number, first: number) => {
-      const path = encodePath`/projects/${projectId}/pipelines/${pipelines[index]!.id}/jobs`;
-      const page = await this.#page(call, path, request, start, first, projectId);
-      return { items: page.builds, positions: page.positions.map(Number), hasNext: page.hasNextPage, total: page.totalCount };
-    };
-    const result = await readSequence(pipelines.length, read, request.after, request.first);
-    return {
-      builds: result.items,
-      positions: result.positions,
-      hasNextPage: result.hasNext,
-      hasPreviousPage: request.after !== undefined,
-      totalCount: result.total,
-    };
+    const read = (index: number, after: string | undefined, first: number) =>
+      this.#page(call, encodePath`/projects/${projectId}/pipelines/${pipelines[index]!.id}/jobs`, request, parseOffset(after), first, projectId);
+    return readSequence(pipelines.length, read, request.after, request.first);
   }
 }
 

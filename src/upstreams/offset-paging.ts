@@ -4,6 +4,7 @@
  * aligned with the page size, and two otherwise.
  */
 import { badUserInput } from '../errors.js';
+import type { BuildModel, BuildPage } from './types.js';
 
 export interface OffsetPage<T> {
   items: T[];
@@ -77,46 +78,39 @@ export async function readFilteredWindow<T>(
   return { items, positions, hasNext: true };
 }
 
-/** One page of one of several lists read in sequence (see `readSequence`). */
-export interface SequencePage<T> {
-  items: T[];
-  /** Positions inside that list, as strings of numbers. */
-  positions: number[];
-  hasNext: boolean;
-  total: number | null;
-}
-
 /**
- * Several lists read one after the other as one list (a commit's builds are its pipelines' builds, a
- * bk-ci project's builds are its pipelines' histories). A position is `listIndex:positionInList`.
+ * Several lists of builds read one after the other as one list (a commit's builds are its pipelines'
+ * builds, a bk-ci project's builds are its pipelines' histories). A position is
+ * `listIndex:positionInList`; `readList` reads one list from a position of its own.
  */
-export async function readSequence<T>(
+export async function readSequence(
   lists: number,
-  readList: (index: number, start: number, first: number) => Promise<SequencePage<T>>,
+  readList: (index: number, after: string | undefined, first: number) => Promise<BuildPage>,
   after: string | undefined,
   first: number,
-): Promise<{ items: T[]; positions: string[]; hasNext: boolean; total: number | null }> {
-  let [index, offset] = parseSequencePosition(after);
-  const items: T[] = [];
+): Promise<BuildPage> {
+  let [index, position] = parseSequencePosition(after);
+  const builds: BuildModel[] = [];
   const positions: string[] = [];
-  let total: number | null = lists === 0 ? 0 : null;
+  let totalCount: number | null = lists === 0 ? 0 : null;
+  const page = (hasNextPage: boolean): BuildPage => ({ builds, positions, hasNextPage, hasPreviousPage: after !== undefined, totalCount });
   while (index < lists) {
-    const want = first - items.length;
-    if (want === 0) return { items, positions, hasNext: true, total };
-    const page = await readList(index, offset, want);
-    if (lists === 1) total = page.total;
-    items.push(...page.items);
-    positions.push(...page.positions.map((position) => `${index}:${position}`));
-    if (page.hasNext) return { items, positions, hasNext: true, total };
+    const want = first - builds.length;
+    if (want === 0) return page(true);
+    const listed = await readList(index, position, want);
+    if (lists === 1) totalCount = listed.totalCount;
+    builds.push(...listed.builds);
+    positions.push(...listed.positions.map((inList) => `${index}:${inList}`));
+    if (listed.hasNextPage) return page(true);
     index += 1;
-    offset = 0;
+    position = undefined;
   }
-  return { items, positions, hasNext: false, total };
+  return page(false);
 }
 
-function parseSequencePosition(position: string | undefined): [number, number] {
-  if (position === undefined) return [0, 0];
-  const match = /^(\d{1,6}):(\d{1,9})$/.exec(position);
+function parseSequencePosition(position: string | undefined): [number, string | undefined] {
+  if (position === undefined) return [0, undefined];
+  const match = /^(\d{1,6}):(.{1,600})$/.exec(position);
   if (!match) throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
-  return [Number(match[1]), Number(match[2])];
+  return [Number(match[1]), match[2]];
 }
