@@ -142,7 +142,7 @@ describe('projects, pipelines, commits, users', () => {
 
 describe('control endpoints', () => {
   it('counts API requests per method and route template, not control requests, and resets', async () => {
-    expect((await post(sim, '/__sim/stats/reset')).body).toEqual({ total: 0, routes: {}, bytes: {} });
+    expect((await post(sim, '/__sim/stats/reset')).body).toEqual({ total: 0, routes: {}, bytes: {}, faulted: 0 });
     await get(sim, '/api/v4/projects/1/jobs/7');
     await get(sim, '/api/v4/projects/1/jobs/8');
     await get(sim, '/api/v4/projects/foo%2Fbar/jobs/6');
@@ -162,11 +162,12 @@ describe('control endpoints', () => {
         'GET (unmatched)': 1,
       },
       bytes: expect.any(Object),
+      faulted: 0,
     });
     expect(Object.keys(stats.bytes).sort()).toEqual(Object.keys(stats.routes).sort());
     expect(sim.stats()).toEqual(stats);
     expect((await post(sim, '/__sim/stats/reset')).status).toBe(200);
-    expect((await get(sim, '/__sim/stats')).body).toEqual({ total: 0, routes: {}, bytes: {} });
+    expect((await get(sim, '/__sim/stats')).body).toEqual({ total: 0, routes: {}, bytes: {}, faulted: 0 });
   });
 
   it('answers health with 200 and ticks on request', async () => {

@@ -313,7 +313,7 @@ describe('tokens', () => {
     sim.resetStats();
     await call(sim, 'POST', '/__sim/tokens', { body: { token: 'glpat-uncounted', like: 'glpat-root' } });
     await call(sim, 'DELETE', '/__sim/tokens/glpat-uncounted');
-    expect(sim.stats()).toEqual({ total: 0, routes: {}, bytes: {} });
+    expect(sim.stats()).toEqual({ total: 0, routes: {}, bytes: {}, faulted: 0 });
   });
 });
 

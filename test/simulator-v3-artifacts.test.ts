@@ -212,6 +212,7 @@ describe('stats', () => {
         'POST /api/v3/projects/:id/builds/:build_id/artifacts/keep': 1,
       },
       bytes: expect.any(Object),
+      faulted: 0,
     });
   });
 });

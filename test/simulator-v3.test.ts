@@ -315,7 +315,7 @@ describe('the two commit shapes', () => {
       expect(response.body.error).toMatch(/ does not have a valid value$/);
     }
     expect((await get(sim, '/__sim/config')).body).toMatchObject({ v3CommitShape: 'repo-commit' });
-    expect(sim.stats()).toEqual({ total: 0, routes: {}, bytes: {} });
+    expect(sim.stats()).toEqual({ total: 0, routes: {}, bytes: {}, faulted: 0 });
   });
 
   it('starts in the 8.x shape with the v3CommitShape option, and rejects a bad one naming it', async () => {
@@ -359,6 +359,7 @@ describe('stats', () => {
         'GET /api/v3/projects/:id/pipelines/:pipeline_id': 1,
       },
       bytes: expect.any(Object),
+      faulted: 0,
     });
   });
 });

@@ -5,7 +5,9 @@
  * Builds API over the same store, routes/gitlab-v3.ts), artifact downloads (routes/artifacts.ts),
  * bk-ci's open API gateway at `/ms/openapi/api/{apigw,apigw-user,apigw-app}/v3/…` (its own store,
  * sharing only the clock and the stats; bkci/index.ts) and `/__sim/…` (control: routes/control.ts,
- * and routes/control-data.ts for tokens and the bench jobs of bench.ts).
+ * routes/control-data.ts for tokens and the bench jobs of bench.ts, routes/control-faults.ts for the
+ * fault rules). Every request goes through one pipeline (pipeline.ts): route and count, draw a fault
+ * (faults.ts), answer or inject the fault (fault-inject.ts).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,19 +17,23 @@ import type { BkciStore } from './bkci/index.js';
 import { GitlabV3Entities } from './entities/gitlab-v3.js';
 import { GitlabV4Entities } from './entities/gitlab-v4.js';
 import type { BuildContext } from './factory.js';
+import { FaultInjector } from './fault-inject.js';
+import { FaultTable } from './faults.js';
 import { generate } from './generator.js';
 import { Lifecycle } from './lifecycle.js';
 import { TraceRenderer } from './logs.js';
-import { resolveOptions } from './options.js';
+import { InvalidSimulatorOptionError, resolveOptions } from './options.js';
 import type { ResolvedOptions, SimulatorOptions } from './options.js';
+import { createPipeline } from './pipeline.js';
 import { Prng, hash32 } from './prng.js';
 import { gitlabV4Artifacts } from './routes/artifacts.js';
 import { controlRoutes } from './routes/control.js';
 import { controlDataRoutes } from './routes/control-data.js';
+import { controlFaultRoutes } from './routes/control-faults.js';
 import { gitlabV3, gitlabV3FromV4 } from './routes/gitlab-v3.js';
 import { gitlabV4 } from './routes/gitlab-v4.js';
 import { Clock } from './runner.js';
-import { createRequestListener } from './server.js';
+import { controlFrontEnd, gitlabFrontEnd } from './server.js';
 import { LiveSettings } from './settings.js';
 import { Stats } from './stats.js';
 import type { StatsSnapshot } from './stats.js';
@@ -40,6 +46,8 @@ export type { TokenSpec } from './seed-data.js';
 export { JOB_STATUSES } from './status.js';
 export type { JobStatus } from './status.js';
 export type { StatsSnapshot } from './stats.js';
+export { FAULT_METHODS, FAULT_MODES, FAULT_STATUSES } from './faults.js';
+export type { FaultAction, FaultListing, FaultMethod, FaultMode, FaultRule, FaultStatus, FaultTarget } from './faults.js';
 export type { Store } from './store.js';
 export { MIN_RUNNING, MAX_RUNNING } from './runner.js';
 export { BKCI_APPS, BKCI_TOKENS, BKCI_USERS } from './bkci/index.js';
@@ -59,7 +67,7 @@ export interface Simulator {
   tick(count?: number): void;
   stats(): StatsSnapshot;
   resetStats(): void;
-  /** Stops the clock and the server, dropping keep-alive connections. Idempotent. */
+  /** Stops the clock and the server, dropping keep-alive connections and ending held (stalled, hanging) and delayed replies. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -112,14 +120,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const v3 = gitlabV3({ store, lifecycle, entities: new GitlabV3Entities(url), traces, settings, origin: url, afterMutation });
   const bkci = createBkci({ seed: resolved.seed, stats, now: Date.now() });
   clock.onTick((now) => bkci.tick(now));
-  const gitlab = createRequestListener({
-    store,
-    stats,
-    api: [api, v3, gitlabV3FromV4(api), gitlabV4Artifacts(store)],
-    control: [controlRoutes({ stats, clock, settings }), controlDataRoutes({ store, bench })],
-  });
-  // Body bytes per route: each front end counts its request synchronously inside `meter`.
-  server.on('request', (req, res) => stats.meter(res, () => (bkci.owns(req.url ?? '/') ? bkci.handle(req, res) : gitlab(req, res))));
+  const gitlab = gitlabFrontEnd({ store, stats, api: [api, v3, gitlabV3FromV4(api), gitlabV4Artifacts(store)] });
+  const faults = new FaultTable(resolved.seed, [...gitlab.routeKeys, ...bkci.routeKeys]);
+  const unknown = resolved.faults.findIndex((rule) => !faults.knows(rule));
+  if (unknown !== -1) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new InvalidSimulatorOptionError(`faults[${unknown}].route`, resolved.faults[unknown]?.route, 'a route as /__sim/stats names it, or "*"');
+  }
+  faults.add(resolved.faults);
+  const injector = new FaultInjector();
+  const control = controlFrontEnd([controlRoutes({ stats, clock, settings }), controlDataRoutes({ store, bench }), controlFaultRoutes(faults)]);
+  server.on('request', createPipeline({ stats, faults, injector, frontEnds: [control, bkci, gitlab] }));
   clock.start();
 
   let closing: Promise<void> | undefined;
@@ -137,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     close() {
       closing ??= new Promise<void>((resolve) => {
         clock.stop();
+        injector.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -2,6 +2,8 @@
  * The simulator's options, documented where they are declared and normalised once (dataloader's
  * `getValidX` habit): every other module reads `ResolvedOptions` and never restates a default.
  */
+import { parseFaultRule } from './faults.js';
+import type { FaultRule } from './faults.js';
 
 export interface SimulatorOptions {
   /** TCP port; 0 picks a free one. @default 0 */
@@ -41,6 +43,19 @@ export interface SimulatorOptions {
    * @default false
    */
   traceRange?: boolean;
+  /**
+   * Fault rules in force from the start (CLI `--fault <json>`, repeatable); more can be added, listed
+   * and cleared at run time with `POST`/`GET`/`DELETE /__sim/faults`. A rule is
+   * `{route?, method?, probability?, times?, mode, …}`: `route` as `/__sim/stats` names it
+   * (`"GET /api/v4/projects/:id/jobs/:job_id"`), a bare template for any method, or `"*"`; `probability`
+   * 0..1 drawn from the seeded PRNG; `times` caps how often it fires. Modes: `{"mode":"latency","ms":N}`,
+   * `{"mode":"status","status":500|502|503|504}`, `{"mode":"reset"}`, `{"mode":"rate-limit",
+   * "retryAfter":S}`, `{"mode":"truncate"}`, `{"mode":"malformed"}`, `{"mode":"stall","afterBytes":N}`,
+   * `{"mode":"hang"}` (faults.ts, fault-inject.ts). The first matching rule that fires wins.
+   * @example [{ route: 'POST /api/v4/projects/:id/jobs/:job_id/retry', mode: 'status', status: 502, times: 1 }]
+   * @default []
+   */
+  faults?: readonly FaultRule[];
 }
 
 export const V3_COMMIT_SHAPES = ['repo-commit', 'ci-commit'] as const;
@@ -93,6 +108,17 @@ function getValidBoolean(option: string, value: boolean | undefined, fallback: b
   return value;
 }
 
+/** Each rule's shape (whether its route exists is checked when the simulator has its routes). */
+function getValidFaults(value: readonly FaultRule[] | undefined): readonly FaultRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InvalidSimulatorOptionError('faults', value, 'an array of fault rules');
+  return value.map((rule: unknown, i) => {
+    const parsed = parseFaultRule(rule);
+    if ('error' in parsed) throw new InvalidSimulatorOptionError(`faults[${i}].${parsed.error.field}`, parsed.error.value, parsed.error.expected);
+    return parsed.rule;
+  });
+}
+
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
   return {
     port: getValidInteger('port', options.port, 0, 0, 65535),
@@ -104,5 +130,6 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     pendingTicks: getValidInteger('pendingTicks', options.pendingTicks, 2, 0, 1_000_000),
     v3CommitShape: getValidV3CommitShape(options.v3CommitShape),
     traceRange: getValidBoolean('traceRange', options.traceRange, false),
+    faults: getValidFaults(options.faults),
   };
 }

@@ -46,6 +46,13 @@ export class Router<H> {
     return this;
   }
 
+  /** Every route's key (as stats names it), grouped by method. */
+  keys(): string[] {
+    const keys: string[] = [];
+    for (const bySize of this.#table.values()) for (const list of bySize.values()) for (const { route } of list) keys.push(route.key);
+    return keys;
+  }
+
   match(method: string, path: string): Match<H> | undefined {
     const parts = path.split('/');
     const candidates = this.#table.get(method)?.get(parts.length - 1);

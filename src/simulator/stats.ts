@@ -1,7 +1,8 @@
 /**
  * Requests the simulated APIs served, by method and route template, and the response body bytes sent
  * per template, so tests and benchmarks can see what the gateway cost the upstream (a poller that
- * re-downloads whole logs shows in `bytes`). Control endpoints (`/__sim/…`) are not counted.
+ * re-downloads whole logs shows in `bytes`). A faulted request (faults.ts) is counted like any other,
+ * since it reached the upstream, and also in `faulted`. Control endpoints (`/__sim/…`) are not counted.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -12,6 +13,8 @@ export interface StatsSnapshot {
   readonly routes: Record<string, number>;
   /** Response body bytes written, per route template (HEAD and empty replies add 0). */
   readonly bytes: Record<string, number>;
+  /** Requests among `total` that a fault rule answered instead of (or slowed, or cut). */
+  readonly faulted: number;
 }
 
 /** Where the body bytes written to a response are added up; set by `Stats.meter`, fed by `send`. */
@@ -24,6 +27,7 @@ export function meterBody(res: ServerResponse, bytes: number): void {
 
 export class Stats {
   #total = 0;
+  #faulted = 0;
   readonly #routes = new Map<string, number>();
   readonly #bytes = new Map<string, number>();
   /** The response whose request `meter` is dispatching, until `count` claims it. */
@@ -40,16 +44,21 @@ export class Stats {
     }
   }
 
+  /** One more counted request was faulted. */
+  countFault(): void {
+    this.#faulted++;
+  }
+
   /**
    * Runs `dispatch` for the request `res` answers, so that the body bytes later written to `res` add
-   * up under the route `dispatch` counts. Both front ends (server.ts, bkci/index.ts) count before
-   * their first `await`, i.e. within this call; a request counted later, or not at all (control
-   * routes), is not metered.
+   * up under the route `dispatch` counts. The API front ends (server.ts, bkci/index.ts) count in
+   * their synchronous `route`, i.e. within this call (pipeline.ts); a request counted later, or not at
+   * all (control routes), is not metered.
    */
-  meter(res: ServerResponse, dispatch: () => void): void {
+  meter<T>(res: ServerResponse, dispatch: () => T): T {
     this.#metering = res;
     try {
-      dispatch();
+      return dispatch();
     } finally {
       this.#metering = undefined;
     }
@@ -57,11 +66,12 @@ export class Stats {
 
   reset(): void {
     this.#total = 0;
+    this.#faulted = 0;
     this.#routes.clear();
     this.#bytes.clear();
   }
 
   snapshot(): StatsSnapshot {
-    return { total: this.#total, routes: Object.fromEntries(this.#routes), bytes: Object.fromEntries(this.#bytes) };
+    return { total: this.#total, routes: Object.fromEntries(this.#routes), bytes: Object.fromEntries(this.#bytes), faulted: this.#faulted };
   }
 }

@@ -1,16 +1,18 @@
 /**
  * The simulated bk-ci open API gateway, in the same process as the GitLab simulator: its own store,
  * generator, lifecycle and routes, sharing only the clock (the GitLab clock calls `tick`) and the stats
- * counter. `handle` owns every `/ms/openapi/…` request: bk-ci's ApiPathFilter first (only the
- * `apigw`, `apigw-user`, `apigw-app` prefixes pass), then the caller (auth.ts), then the route.
+ * counter. As a front end of the pipeline (pipeline.ts) it owns every `/ms/openapi/…` request: `route`
+ * counts it, `answer` runs bk-ci's ApiPathFilter first (only the `apigw`, `apigw-user`, `apigw-app`
+ * prefixes pass), then the caller (auth.ts), then the route.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Reply } from '../http.js';
+import type { FrontEnd, Routed } from '../pipeline.js';
 import { Prng, hash32 } from '../prng.js';
 import { parseQuery } from '../query.js';
 import type { Params } from '../query.js';
 import { Router } from '../router.js';
-import { readBody, send } from '../server.js';
+import { readBody } from '../server.js';
 import { UNMATCHED } from '../stats.js';
 import type { Stats } from '../stats.js';
 import { identify } from './auth.js';
@@ -36,12 +38,11 @@ export const BKCI_MOUNT = '/ms/openapi';
 export const APIGW_TYPES = ['apigw', 'apigw-user', 'apigw-app'] as const;
 
 const NO_PARAMS: Params = Object.freeze(Object.create(null) as Params);
+const INTERNAL = Object.freeze(fail({ http: 500, code: 500, message: 'Internal Server Error' }));
 
-export interface Bkci {
+/** The front end for `/ms/openapi/…` (pipeline.ts), with its store and clock. */
+export interface Bkci extends FrontEnd {
   readonly store: BkciStore;
-  /** True for the requests this module answers (`/ms/openapi/…`). */
-  owns(url: string): boolean;
-  handle(req: IncomingMessage, res: ServerResponse): void;
   /** One clock tick (called by the GitLab clock's tick). */
   tick(now: number): void;
 }
@@ -66,36 +67,44 @@ export function createBkci({ seed, stats, now }: BkciOptions): Bkci {
     for (const row of bkciRoutes({ ctx, clock })) router.add(row.method, `${BKCI_MOUNT}/api/${type}/v3${row.path}`, row.handler);
   }
 
-  async function dispatch(req: IncomingMessage): Promise<Reply> {
+  function route(req: IncomingMessage): Routed {
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
     const query = mark === -1 ? NO_PARAMS : parseQuery(url.slice(mark + 1));
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const match = router.match(method, path);
-    stats.count(match ? match.route.key : `${req.method} ${UNMATCHED}`);
-    if (!/^\/ms\/openapi\/api\/apigw(-user|-app)?\//.test(path)) return illegalPath(path);
-    const identity = identify(req.headers, query);
-    if ('refused' in identity) return identity.refused;
-    if (!match) return routeNotFound();
-    const body = method === 'POST' ? await readBody(req) : NO_PARAMS;
-    if (body === undefined) return fail(paramInvalid('body', 'not a JSON object'));
-    return match.route.handler({ params: match.params, query, body, user: identity.user, now: Date.now() });
+    const key = match ? match.route.key : `${req.method} ${UNMATCHED}`;
+    stats.count(key);
+    async function answer(): Promise<Reply> {
+      if (!/^\/ms\/openapi\/api\/apigw(-user|-app)?\//.test(path)) return illegalPath(path);
+      const identity = identify(req.headers, query);
+      if ('refused' in identity) return identity.refused;
+      if (!match) return routeNotFound();
+      let body = NO_PARAMS;
+      if (method === 'POST') {
+        const read = await readBody(req);
+        if (read === undefined) return fail(paramInvalid('body', 'not a JSON object'));
+        body = read.params;
+      }
+      return match.route.handler({ params: match.params, query, body, user: identity.user, now: Date.now() });
+    }
+    return {
+      key,
+      upstream: 'bkci',
+      answer: () =>
+        answer().catch((error: unknown) => {
+          console.error('buildgate simulator: bk-ci request failed', req.method, req.url, error);
+          return INTERNAL;
+        }),
+    };
   }
 
   return {
     store,
     owns: (url) => url.startsWith(`${BKCI_MOUNT}/`),
-    handle(req, res) {
-      dispatch(req).then(
-        (reply) => send(res, reply, req.method === 'HEAD'),
-        (error: unknown) => {
-          console.error('buildgate simulator: bk-ci request failed', req.method, req.url, error);
-          if (!res.headersSent) send(res, fail({ http: 500, code: 500, message: 'Internal Server Error' }), false);
-          else res.destroy();
-        },
-      );
-    },
+    route,
+    routeKeys: router.keys(),
     tick: (at) => clock.tick(at),
   };
 }

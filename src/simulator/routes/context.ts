@@ -14,6 +14,8 @@ export interface RequestContext {
   readonly query: Params;
   /** Body parameters of a POST (JSON or form), merged over nothing else; empty for GET. */
   readonly body: Params;
+  /** The POST body as the JSON value sent (arrays and nested objects intact); undefined for a form or no body. */
+  readonly json: unknown;
   /** The request's headers (e.g. `Range` on job logs). */
   readonly headers: IncomingHttpHeaders;
   readonly caller: Caller;
