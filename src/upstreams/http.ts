@@ -307,7 +307,8 @@ export class UpstreamHttp {
     ) {
       return new BuildgateError('UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, { upstream, cause: error });
     }
-    if (error instanceof Error && error.name === 'AbortError') {
+    // AbortSignal.timeout (the request's deadline) aborts with a TimeoutError; a client leaving, with an AbortError.
+    if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
       return new BuildgateError('UPSTREAM_TIMEOUT', `request to upstream "${upstream}" was aborted (deadline passed or client gone)`, {
         upstream,
         cause: error,
