@@ -5,6 +5,7 @@
  * Every target (simulator, gateways) runs in a child process; load comes from this process or from
  * worker processes. See bench/README.md.
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { killAll } from './lib/procs.mjs';
 import { machineLine, record } from './lib/report.mjs';
@@ -104,8 +105,12 @@ process.stdout.write(`machine: ${machineLine()}\n`);
 for (const scenario of chosen) {
   process.stdout.write(`\n== ${scenario} ==\n`);
   const started = Date.now();
+  // This machine may be shared: say how busy it was, so that a run slowed by others can be told apart.
+  const loadBefore = os.loadavg()[0];
+  const loadNote = () => `1-minute load average: ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (the bench's own processes count too).`;
   try {
     const result = await load[scenario]();
+    result.notes = [...(result.notes ?? []), loadNote()];
     process.stdout.write(`${result.text}\n`);
     for (const note of result.notes ?? []) process.stdout.write(`- ${note}\n`);
     if (result.failed) {
@@ -116,7 +121,7 @@ for (const scenario of chosen) {
   } catch (error) {
     failed = true;
     process.stderr.write(`${scenario}: ${error.stack ?? error}\n`);
-    record({ scenario, text: `**aborted**: ${String(error.message ?? error).split('\n')[0]}`, notes: [] }, { write: !v['no-record'] });
+    record({ scenario, text: `**aborted**: ${String(error.message ?? error).split('\n')[0]}`, notes: [loadNote()] }, { write: !v['no-record'] });
   }
   process.stdout.write(`(${scenario}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 }

@@ -175,6 +175,18 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** CPU seconds all processes on the machine have used (all cores, from /proc/stat), to tell how much others used. */
+export function machineBusySeconds() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: process time only (user, nice, system), as
+    // /proc/<pid>/stat counts it; interrupt time (loopback traffic's softirqs) is no process's.
+    return (cpu[0] + cpu[1] + cpu[2]) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Throws if a child has died: a crash is a finding, not something to measure around. */
 export function assertAlive(...handles) {
   for (const handle of handles) {

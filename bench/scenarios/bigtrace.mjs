@@ -6,7 +6,7 @@
  * reassembled stream byte for byte (length and sha256) against the REST log.
  */
 import { DEVELOPER_TOKEN, gql, hashLog, now, postJson, resetSimStats, simStats, sumRoutes } from '../lib/http.mjs';
-import { assertAlive, cpuSeconds, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
+import { assertAlive, cpuSeconds, machineBusySeconds, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 import { startSubscribers } from '../lib/workers.mjs';
 
@@ -47,6 +47,8 @@ async function runOnce(opts, range) {
 
     const began = now();
     const cpu0 = cpuSeconds(gateway.pid);
+    const sim0 = cpuSeconds(sim.pid);
+    const machine0 = machineBusySeconds();
     subs = await startSubscribers({
       url: gateway.url,
       query: TRACE_QUERY,
@@ -59,7 +61,11 @@ async function runOnce(opts, range) {
     clearInterval(sampler);
     const end = rssMiB(gateway.pid);
     const seconds = ((result.endedAt ?? now()) - began) / 1000;
-    const gatewayCpu = (cpuSeconds(gateway.pid) - cpu0) / ((now() - began) / 1000);
+    const elapsed = (now() - began) / 1000;
+    const gatewayCpu = (cpuSeconds(gateway.pid) - cpu0) / elapsed;
+    const simCpu = (cpuSeconds(sim.pid) - sim0) / elapsed;
+    // The subscriber's worker has exited by now; what is left is it plus the rest of the machine.
+    const restCpu = (machineBusySeconds() - machine0) / elapsed - gatewayCpu - simCpu;
     assertAlive(sim, gateway);
     const stats = await simStats(sim.url);
     const upstream = await hashLog(`${sim.url}/api/v4/projects/1/jobs/${job.id}/trace`, { 'PRIVATE-TOKEN': DEVELOPER_TOKEN });
@@ -71,6 +77,8 @@ async function runOnce(opts, range) {
       equal,
       seconds,
       gatewayCpu,
+      simCpu,
+      restCpu,
       rss: { start, peak, end, growth: peak - start, samples: samples.length },
       polls: sumRoutes(stats.routes, (k) => TRACE_GET.test(k)),
       pollBytes: sumRoutes(stats.bytes, (k) => TRACE_GET.test(k)),
@@ -95,7 +103,7 @@ export async function runBigTrace(opts) {
       'received / log',
       'time',
       'MiB/s',
-      'gateway CPU',
+      'CPU: gateway · simulator · subscriber + others',
       'gateway RSS start → peak (end)',
       'RSS growth',
       'trace polls',
@@ -110,7 +118,7 @@ export async function runBigTrace(opts) {
       `${fmt.num(run.result.bytes / MiB)} / ${fmt.num(run.upstream.bytes / MiB)} MiB`,
       `${fmt.num(run.seconds)} s`,
       fmt.num(run.result.bytes / MiB / run.seconds),
-      fmt.pct(run.gatewayCpu),
+      [run.gatewayCpu, run.simCpu, Math.max(0, run.restCpu)].map(fmt.pct).join(' · '),
       `${fmt.num(run.rss.start)} → ${fmt.num(run.rss.peak)} (${fmt.num(run.rss.end)}) MiB`,
       `${fmt.num(run.rss.growth)} MiB`,
       String(run.polls),

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import { DEVELOPER_TOKEN, gql, hashLog, headLogLength, now, postJson, resetSimStats, simStats, sleep, sumRoutes } from '../lib/http.mjs';
-import { assertAlive, cpuSeconds, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
+import { assertAlive, cpuSeconds, machineBusySeconds, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 import { startSubscribers } from '../lib/workers.mjs';
 
@@ -125,6 +125,8 @@ export async function runFanout(opts) {
     const from = now();
     const cpu0 = cpuSeconds(gateway.pid);
     const others0 = [cpuSeconds(sim.pid), ...subs.pids.map(cpuSeconds)];
+    const machine0 = machineBusySeconds();
+    const self0 = process.cpuUsage();
     rss.start = rssMiB(gateway.pid);
     let peak = rss.start;
     const half = (opts.seconds * 1000) / 2;
@@ -139,6 +141,8 @@ export async function runFanout(opts) {
     const to = now();
     const cpu1 = cpuSeconds(gateway.pid);
     const others1 = [cpuSeconds(sim.pid), ...subs.pids.map(cpuSeconds)];
+    const machine1 = machineBusySeconds();
+    const self = process.cpuUsage(self0);
     rss.end = rssMiB(gateway.pid);
     const probeErrors = await probe.stop();
 
@@ -176,10 +180,15 @@ export async function runFanout(opts) {
         ['delivery delay p50 / p99 / max', `${fmt.ms(delay.p50)} / ${fmt.ms(delay.p99)} / ${fmt.ms(delay.max)} ms (${fmt.int(delay.count)} samples, ${delay.steps} log steps)`, ''],
         ['gateway RSS idle / window start / middle / end / peak / after completion', [rss.idle, rss.start, rss.middle, rss.end, peak, rss.after].map((m) => fmt.num(m)).join(' / ') + ' MiB', ''],
         [
-          'CPU over window (100% = one core): gateway · simulator · load workers',
-          [cpu1 - cpu0, others1[0] - others0[0], others1.slice(1).reduce((a, b) => a + b, 0) - others0.slice(1).reduce((a, b) => a + b, 0)]
-            .map((s) => fmt.pct(s / (windowMs / 1000)))
-            .join(' · '),
+          'CPU over window (100% = one core): gateway · simulator · load workers · bench (probe) · others',
+          (() => {
+            const gw = cpu1 - cpu0;
+            const simCpu = others1[0] - others0[0];
+            const workers = others1.slice(1).reduce((a, b) => a + b, 0) - others0.slice(1).reduce((a, b) => a + b, 0);
+            const probeCpu = (self.user + self.system) / 1e6;
+            const rest = Math.max(0, machine1 - machine0 - gw - simCpu - workers - probeCpu);
+            return [gw, simCpu, workers, probeCpu, rest].map((s) => fmt.pct(s / (windowMs / 1000))).join(' · ');
+          })(),
           '',
         ],
         ['streams completed (`complete: true`)', `${completed} / ${results.length}`, ''],

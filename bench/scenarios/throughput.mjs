@@ -5,7 +5,7 @@
  */
 import { DEVELOPER_TOKEN, gql } from '../lib/http.mjs';
 import { serialLatency, throughput, verifyTarget } from '../lib/load.mjs';
-import { assertAlive, cpuSeconds, startGateway, startSimulator } from '../lib/procs.mjs';
+import { assertAlive, cpuSeconds, machineBusySeconds, startGateway, startSimulator } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 
 const BUILD_QUERY = `query($id: ID!) { build(id: $id) { id name status stage ref duration commit { sha title } pipeline { upstreamId status } user { username } } }`;
@@ -121,14 +121,17 @@ export async function runThroughput(kind, opts) {
     for (const target of list) {
       if (opts.warmup > 0) await throughput(target, { connections: opts.connections, seconds: opts.warmup });
       const cpu0 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+      const machine0 = machineBusySeconds();
       const driver0 = process.cpuUsage();
       const load = await throughput(target, { connections: opts.connections, seconds: opts.duration });
       const driverBusy = cpuOf(process.cpuUsage(driver0)) / opts.duration;
       const cpu1 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
       const busy = (i) => (cpu1[i] - cpu0[i]) / opts.duration;
+      // What the rest of the machine used meanwhile: a shared machine's other work shows here.
+      const others = (machineBusySeconds() - machine0) / opts.duration - driverBusy - busy(0) - busy(1) - busy(2);
       const targetCpu =
         target.short === 'REST' ? `sim ${fmt.pct(busy(2))}` : target.short === 'gateway' ? `gw ${fmt.pct(busy(0))} · sim ${fmt.pct(busy(2))}` : `ceiling ${fmt.pct(busy(1))}`;
-      const cpu = `${targetCpu} · driver ${fmt.pct(driverBusy)}`;
+      const cpu = `${targetCpu} · driver ${fmt.pct(driverBusy)} · others ${fmt.pct(Math.max(0, others))}`;
       assertAlive(sim, gateway, ceiling);
       rows.push({ target, load, cpu });
     }
@@ -169,7 +172,7 @@ export async function runThroughput(kind, opts) {
         ? `Ids rotate over ${builds.length} real builds of project 1 (the same ids for all three targets); the simulator holds --builds ${opts.builds}.`
         : `The simulator holds --builds ${opts.builds}.`,
       'p50/p99 at N connections are autocannon\'s, in whole milliseconds ("<1" = under 1 ms); the 1-connection columns are measured to the microsecond.',
-      'Everything (simulator, two gateways, load driver) shares this machine; the CPU column is each process\'s busy time over the measurement (100% = one core). A driver near 100% means the target was not the limit.',
+      'Everything (simulator, two gateways, load driver) shares this machine; the CPU column is each process\'s busy time over the measurement (100% = one core). A driver near 100% means the target was not the limit; "others" is the rest of the machine (other people\'s work on a shared machine shows there).',
     ];
     return { text, notes };
   } finally {
