@@ -63,7 +63,7 @@ describe.each(MODES)('fault mode %s', (_name, rule, reads, mutations) => {
     expect(elapsed).toBeLessThan(DEADLINE_MS + 500);
     // A log is plain text: a cut or odd body is still a log, and arrives as data.
     const textual = kind === 'trace' && (rule.mode === 'truncate' || rule.mode === 'malformed');
-    const expected = kind === 'retry' ? mutations : textual ? { data: true } : reads;
+    const expected: Expect = kind === 'retry' ? mutations : textual ? { data: true } : reads;
     if (expected.data) {
       expect(result.errors).toBeUndefined();
     } else {

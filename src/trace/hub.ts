@@ -63,6 +63,8 @@ export class TraceHub {
   readonly #options: TraceHubOptions;
   readonly #pollers = new Map<string, BuildPoller>();
   readonly #streams = new Set<(error?: Error) => void>();
+  /** Recent access checks by build and credential: subscribers sharing a token share one check. */
+  readonly #checks = new Map<string, { at: number; result: Promise<BuildModel> }>();
   #closed = false;
   #subscribers = 0;
 
@@ -191,7 +193,7 @@ export class TraceHub {
       let poller: BuildPoller | undefined;
       let recheck: NodeJS.Timeout | undefined;
       try {
-        const build = await this.#verify(request);
+        const build = await this.#sharedCheck(request);
         if (stopped) return;
         poller = this.#pollerFor(request, build, offset ?? 0);
         poller.join(member);
@@ -216,9 +218,24 @@ export class TraceHub {
     return request.adapter.getBuild(call, request.address.projectId, request.address.locator);
   }
 
+  /** The access check of a subscriber, shared with every subscriber of the same build and credential for half a recheck period. */
+  #sharedCheck(request: WatchRequest): Promise<BuildModel> {
+    const key = JSON.stringify([keyOf(request.address), request.credential?.name ?? '', request.credential?.value ?? '']);
+    const now = Date.now();
+    const recent = this.#checks.get(key);
+    if (recent && now - recent.at < this.#options.recheckMs / 2) return recent.result;
+    const result = this.#verify(request);
+    this.#checks.set(key, { at: now, result });
+    // Forget it once it is stale, so the map holds only credentials still in use.
+    setTimeout(() => {
+      if (this.#checks.get(key)?.result === result) this.#checks.delete(key);
+    }, this.#options.recheckMs).unref?.();
+    return result;
+  }
+
   async #recheck(request: WatchRequest, member: Member): Promise<void> {
     try {
-      await this.#verify(request);
+      await this.#sharedCheck(request);
     } catch (error) {
       // Only a refusal ends the subscription; a flaky upstream is the poller's business.
       if (error instanceof BuildgateError && DENIED.has(error.code)) {

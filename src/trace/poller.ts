@@ -144,6 +144,7 @@ export class BuildPoller {
       },
     };
     let changed = false;
+    const started = Date.now();
     try {
       this.polls += 1;
       const build = await this.#adapter.getBuild(call, this.address.projectId, this.address.locator);
@@ -191,7 +192,8 @@ export class BuildPoller {
       return;
     }
     this.#interval = changed ? this.#options.intervalMs : Math.min(this.#interval * 1.5, this.#options.maxIntervalMs);
-    this.#schedule(Math.max(this.#interval, this.#hintMs));
+    // The interval runs from the start of this poll, so a slow read does not stretch the cadence.
+    this.#schedule(Math.max(0, Math.max(this.#interval, this.#hintMs) - (Date.now() - started)));
   }
 
   /** A member read something: the poller may be waiting for room in the tail. */

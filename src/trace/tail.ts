@@ -49,7 +49,7 @@ export class TraceTail {
    * What the window holds from `offset` on, joined into one piece (at most `maxPieces` pieces' worth),
    * or null when `offset` is at the end, or outside the window.
    */
-  readFrom(offset: number, maxPieces = 64): TracePiece | null {
+  readFrom(offset: number, maxPieces = 8): TracePiece | null {
     if (offset >= this.end || offset < this.start) return null;
     let index = this.#pieces.findIndex((piece) => piece.nextOffset > offset);
     if (index < 0) return null;
