@@ -61,26 +61,24 @@ export function createContextFactory(
 ) {
   /**
    * The upstreams as one execution sees them: the caller's credential for each, and one deadline for
-   * all their calls, started lazily (a request that calls no upstream pays for no timer).
+   * all their calls (a number: http.ts turns the time left into each call's timeouts, so a request
+   * pays for no extra timer or signal).
    */
   const scope = (request: Request) => {
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
-    let deadline: { at: number; signal: AbortSignal } | undefined;
+    let deadline: number | undefined;
     const resolve = (name: string) => {
       let entry = calls.get(name);
       if (!entry) {
         const upstream = registry.get(name);
         if (!upstream) throw badUserInput(`unknown upstream "${name}"`, { argument: 'upstream' });
-        deadline ??= {
-          at: Date.now() + config.requestDeadlineMs,
-          signal: AbortSignal.any([request.signal, AbortSignal.timeout(config.requestDeadlineMs)]),
-        };
+        deadline ??= Date.now() + config.requestDeadlineMs;
         entry = {
           adapter: upstream.adapter,
           call: {
             credential: credentialFor(upstream, request.headers),
-            signal: deadline.signal,
-            deadline: deadline.at,
+            signal: request.signal,
+            deadline,
             requestId: requestIdOf(request),
           },
           concurrency: upstream.config.concurrency,

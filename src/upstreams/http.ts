@@ -98,6 +98,7 @@ export class UpstreamHttp {
   readonly #describeError: NonNullable<UpstreamHttpOptions['describeError']>;
   readonly #retry: RetryPolicyOptions;
   readonly #observe: UpstreamHttpOptions['observe'];
+  readonly #timeouts: { headers: number; body: number };
   readonly breaker: CircuitBreaker;
   /** Counters for metrics: requests sent, and retries among them. */
   readonly counts = { requests: 0, retries: 0 };
@@ -135,6 +136,7 @@ export class UpstreamHttp {
     this.#describeError = describeError;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#observe = options.observe;
+    this.#timeouts = { headers: headersTimeout, body: bodyTimeout };
     this.breaker = new CircuitBreaker(upstream, { threshold: 5, cooldownMs: 5000, ...options.breaker });
     this.#pool = new Pool(url.origin, {
       connections,
@@ -223,6 +225,14 @@ export class UpstreamHttp {
     read: (body: Dispatcher.ResponseData['body']) => Promise<T>,
     payload?: unknown,
   ): Promise<UpstreamResponse<T>> {
+    // What is left of the GraphQL request's deadline bounds this call's waits.
+    const left = call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - Date.now();
+    if (left <= 0) {
+      throw new BuildgateError('UPSTREAM_TIMEOUT', `no time left to call upstream "${this.upstream}" (request deadline passed)`, {
+        upstream: this.upstream,
+        extensions: { aborted: true },
+      });
+    }
     this.counts.requests += 1;
     const started = performance.now();
     const observe = (status: string) =>
@@ -246,6 +256,8 @@ export class UpstreamHttp {
         headers,
         body,
         signal: call.signal,
+        ...(left < this.#timeouts.headers && { headersTimeout: Math.ceil(left) }),
+        ...(left < this.#timeouts.body && { bodyTimeout: Math.ceil(left) }),
       });
     } catch (error) {
       observe('error');
