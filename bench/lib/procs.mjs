@@ -187,6 +187,30 @@ export function machineBusySeconds() {
   }
 }
 
+/**
+ * On a shared machine, waits (at most `maxSeconds`) until processes other than `pids` and this one have
+ * used under `threshold` of one core for two 1-second samples in a row. Resolves with the seconds waited
+ * and whether it got quiet.
+ */
+export async function waitQuiet(pids, { maxSeconds = 60, threshold = 0.15 } = {}) {
+  const started = Date.now();
+  let calm = 0;
+  const own = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const self = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  while (Date.now() - started < maxSeconds * 1000) {
+    const m0 = machineBusySeconds();
+    const o0 = own() + self();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const others = machineBusySeconds() - m0 - (own() + self() - o0);
+    calm = others < threshold ? calm + 1 : 0;
+    if (calm >= 2) return { waited: (Date.now() - started) / 1000, quiet: true };
+  }
+  return { waited: (Date.now() - started) / 1000, quiet: false };
+}
+
 /** Throws if a child has died: a crash is a finding, not something to measure around. */
 export function assertAlive(...handles) {
   for (const handle of handles) {

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import { DEVELOPER_TOKEN, gql, hashLog, headLogLength, now, postJson, resetSimStats, simStats, sleep, sumRoutes } from '../lib/http.mjs';
-import { assertAlive, cpuSeconds, machineBusySeconds, rssMiB, startGateway, startSimulator } from '../lib/procs.mjs';
+import { assertAlive, cpuSeconds, machineBusySeconds, rssMiB, startGateway, startSimulator, waitQuiet } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 import { startSubscribers } from '../lib/workers.mjs';
 
@@ -119,7 +119,8 @@ export async function runFanout(opts) {
     const connectSeconds = (now() - connectStart) / 1000;
     assertAlive(sim, gateway);
 
-    // The measurement window.
+    // The measurement window, once the rest of the machine is idle (or the wait is over).
+    const quiet = opts.quietWait > 0 ? await waitQuiet([sim.pid, gateway.pid, ...subs.pids], { maxSeconds: opts.quietWait, threshold: 0.5 }) : undefined;
     const probe = startProbe(traceUrl);
     await resetSimStats(sim.url);
     const from = now();
@@ -199,6 +200,7 @@ export async function runFanout(opts) {
     );
     const notes = [
       `Delivery delay: this process HEADs the log every ${PROBE_MS} ms (${probe.steps.length} length steps seen, ${probeErrors} probe errors; its \`HEAD\` route is counted apart) and each subscriber's delay for a step is when its first chunk reaching that length arrived minus when the probe first saw that length; low by at most ${PROBE_MS} ms + one HEAD round trip. ${delay.missing} (subscriber, step) pairs never arrived.`,
+      ...(quiet ? [`Before the window the bench waited ${quiet.waited.toFixed(0)} s for other processes to use < 50% of a core (${quiet.quiet ? 'they did' : 'they did not'}); the CPU row shows what they used during it.`] : []),
       'Trace polls counted from the simulator\'s /__sim/stats, reset when the last subscriber was connected and read at the end of the window.',
     ];
     if (errored.length) notes.push(`first subscriber errors: ${JSON.stringify(errored.slice(0, 3).map((r) => ({ index: r.index, status: r.status, errors: r.errors })))}`);

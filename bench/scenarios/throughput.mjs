@@ -5,7 +5,7 @@
  */
 import { DEVELOPER_TOKEN, gql } from '../lib/http.mjs';
 import { serialLatency, throughput, verifyTarget } from '../lib/load.mjs';
-import { assertAlive, cpuSeconds, machineBusySeconds, startGateway, startSimulator } from '../lib/procs.mjs';
+import { assertAlive, cpuSeconds, machineBusySeconds, startGateway, startSimulator, waitQuiet } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 
 const BUILD_QUERY = `query($id: ID!) { build(id: $id) { id name status stage ref duration commit { sha title } pipeline { upstreamId status } user { username } } }`;
@@ -118,7 +118,10 @@ export async function runThroughput(kind, opts) {
     for (const target of list) await verifyTarget(target, target.check);
 
     const rows = [];
+    const pids = [sim.pid, gateway.pid, ceiling.pid];
+    const waits = [];
     for (const target of list) {
+      if (opts.quietWait > 0) waits.push(await waitQuiet(pids, { maxSeconds: opts.quietWait }));
       if (opts.warmup > 0) await throughput(target, { connections: opts.connections, seconds: opts.warmup });
       const cpu0 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
       const machine0 = machineBusySeconds();
@@ -136,6 +139,7 @@ export async function runThroughput(kind, opts) {
       rows.push({ target, load, cpu });
     }
     for (const row of rows) {
+      if (opts.quietWait > 0) waits.push(await waitQuiet(pids, { maxSeconds: opts.quietWait }));
       row.serial = await serialLatency(row.target, { seconds: opts.latencySeconds, check: row.target.check });
       assertAlive(sim, gateway, ceiling);
     }
@@ -167,6 +171,11 @@ export async function runThroughput(kind, opts) {
       ),
     ].join('\n');
     const notes = [
+      ...(opts.quietWait > 0
+        ? [
+            `Before each measurement the bench waited for the rest of the machine to be idle (< 15% of a core, 2 s; at most ${opts.quietWait} s): ${waits.filter((w) => w.quiet).length} of ${waits.length} times it was; waits ${waits.map((w) => w.waited.toFixed(0)).join(', ')} s.`,
+          ]
+        : []),
       `${opts.connections} connections × ${opts.duration} s per target after ${opts.warmup} s of warm-up; 1-connection latency: sequential requests on one keep-alive connection for ${opts.latencySeconds} s per target.`,
       kind === 'single'
         ? `Ids rotate over ${builds.length} real builds of project 1 (the same ids for all three targets); the simulator holds --builds ${opts.builds}.`
