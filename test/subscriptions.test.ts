@@ -66,6 +66,22 @@ describe.each<Transport>(['sse', 'sse-single', 'ws'])('buildTrace over %s', (tra
   });
 });
 
+describe('a build that has already finished', () => {
+  it('sends its log with complete on the last piece, and starts no poller', async () => {
+    const list = await stack.graphql('{ project(upstream: "gitlab", id: "1") { build(id: "7") { id } } }');
+    const client = subscriptionClient('sse', stack.gateway.url);
+    const sub = client.subscribe<Chunk>(TRACE, { id: list.data!.project.build.id });
+    const { errors } = await sub.done;
+    await client.dispose();
+    expect(errors).toBeUndefined();
+    expect(sub.values.at(-1)!.complete).toBe(true);
+    expect(sub.values.at(-1)!.content.length).toBeGreaterThan(0);
+    expect(sub.values.filter((chunk) => chunk.complete)).toHaveLength(1);
+    expect(stack.gateway.traceHub.poller({ upstream: 'gitlab', projectId: '1', locator: '7' })).toBeUndefined();
+    expect(assemble(sub.values).equals(await finalLog('7'))).toBe(true);
+  });
+});
+
 describe('resuming', () => {
   it('reconnects mid-stream many times with the last nextOffset and loses or repeats nothing', async () => {
     const build = await runningBuild();

@@ -7,9 +7,10 @@
  */
 import { Repeater } from 'graphql-yoga';
 import { BuildgateError } from '../errors.js';
-import type { BuildModel, CallContext, Credential, TraceChunkModel, Upstream } from '../upstreams/types.js';
+import type { BuildModel, CallContext, Credential, TraceChunkModel, TraceSlice, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../upstreams/types.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
+import { splitPiece } from './tail.js';
 
 export interface TraceHubOptions extends PollerOptions {
   /** ms between two access checks of one subscriber's credential. @default 30000 */
@@ -89,6 +90,7 @@ export class TraceHub {
   /** The build's log from `offset`, then each new piece, until the build ends and its last bytes are sent. */
   trace(request: WatchRequest, offset: number): AsyncIterableIterator<TraceChunkModel> {
     return this.#watch<TraceChunkModel>(request, offset, async (member, poller, build, push, isStopped) => {
+      if (!poller) return this.#finishedTrace(request, build, offset, push, isStopped);
       let next = offset;
       let live = false;
       for (;;) {
@@ -132,7 +134,7 @@ export class TraceHub {
   status(request: WatchRequest): AsyncIterableIterator<BuildModel> {
     return this.#watch<BuildModel>(request, undefined, async (member, poller, build, push, isStopped) => {
       await push(build);
-      if (TERMINAL_STATUSES.has(build.status)) return;
+      if (!poller) return;
       let seen = poller.statusVersion;
       let last = build;
       for (;;) {
@@ -170,7 +172,8 @@ export class TraceHub {
     offset: number | undefined,
     run: (
       member: Member,
-      poller: BuildPoller,
+      /** Undefined for a build that had already finished: nothing left to poll. */
+      poller: BuildPoller | undefined,
       build: BuildModel,
       push: (value: T) => Promise<unknown>,
       isStopped: () => boolean,
@@ -195,8 +198,10 @@ export class TraceHub {
       try {
         const build = await this.#sharedCheck(request);
         if (stopped) return;
-        poller = this.#pollerFor(request, build, offset ?? 0);
-        poller.join(member);
+        if (!TERMINAL_STATUSES.has(build.status)) {
+          poller = this.#pollerFor(request, build, offset ?? 0);
+          poller.join(member);
+        }
         recheck = setInterval(() => void this.#recheck(request, member), this.#options.recheckMs);
         recheck.unref?.();
         await run(member, poller, build, push, () => stopped);
@@ -267,6 +272,30 @@ export class TraceHub {
   }
 
   /**
+   * A build that had finished before the subscription: its whole log from `offset`, read with the
+   * subscriber's own credential, one piece behind so that the last piece can say `complete`.
+   */
+  async #finishedTrace(
+    request: WatchRequest,
+    build: BuildModel,
+    offset: number,
+    push: (value: TraceChunkModel) => Promise<unknown>,
+    isStopped: () => boolean,
+  ): Promise<void> {
+    let held: TraceSlice | undefined;
+    const call: CallContext = { credential: request.credential };
+    for await (const slice of request.adapter.streamTrace(call, request.address.projectId, request.address.locator, { offset, attempt: build.attempt })) {
+      if (isStopped()) return;
+      for (const piece of splitPiece(slice, request.adapter.traceUnit)) {
+        if (held) await push({ ...held, complete: false });
+        held = piece;
+      }
+    }
+    const last = held ?? { offset, nextOffset: offset, content: '', size: offset, atEnd: true };
+    await push({ ...last, atEnd: true, complete: true });
+  }
+
+  /**
    * Reads the log from `offset` with the subscriber's own credential until the shared tail covers the
    * rest (or the log ends), pushing each piece; returns the next offset.
    */
@@ -285,9 +314,11 @@ export class TraceHub {
       offset,
       attempt: build.attempt,
     })) {
-      if (isStopped() || member.failure) return next;
-      await push({ ...slice, complete: false });
-      next = slice.nextOffset;
+      for (const piece of splitPiece(slice, request.adapter.traceUnit)) {
+        if (isStopped() || member.failure) return next;
+        await push({ ...piece, complete: false });
+        next = piece.nextOffset;
+      }
       if (next >= tailStart()) return next;
     }
     // The upstream's log ends before the tail starts (it shrank, e.g. erased): wait for the poller.
