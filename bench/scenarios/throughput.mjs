@@ -117,38 +117,55 @@ export async function runThroughput(kind, opts) {
     const list = targets(kind, { sim, gateway, ceiling, builds });
     for (const target of list) await verifyTarget(target, target.check);
 
-    const rows = [];
     const pids = [sim.pid, gateway.pid, ceiling.pid];
     const waits = [];
-    for (const target of list) {
+    const quiet = async () => {
       if (opts.quietWait > 0) waits.push(await waitQuiet(pids, { maxSeconds: opts.quietWait }));
-      if (opts.warmup > 0) await throughput(target, { connections: opts.connections, seconds: opts.warmup });
-      const cpu0 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+    };
+    /** CPU of the rest of the machine during `fn`, as a share of one core. */
+    const othersDuring = async (fn) => {
+      const own0 = pids.map(cpuSeconds);
       const machine0 = machineBusySeconds();
-      const driver0 = process.cpuUsage();
-      const load = await throughput(target, { connections: opts.connections, seconds: opts.duration });
-      const driverBusy = cpuOf(process.cpuUsage(driver0)) / opts.duration;
-      const cpu1 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
-      const busy = (i) => (cpu1[i] - cpu0[i]) / opts.duration;
-      // What the rest of the machine used meanwhile: a shared machine's other work shows here.
-      const others = (machineBusySeconds() - machine0) / opts.duration - driverBusy - busy(0) - busy(1) - busy(2);
-      const targetCpu =
-        target.short === 'REST' ? `sim ${fmt.pct(busy(2))}` : target.short === 'gateway' ? `gw ${fmt.pct(busy(0))} · sim ${fmt.pct(busy(2))}` : `ceiling ${fmt.pct(busy(1))}`;
-      const cpu = `${targetCpu} · driver ${fmt.pct(driverBusy)} · others ${fmt.pct(Math.max(0, others))}`;
-      assertAlive(sim, gateway, ceiling);
-      rows.push({ target, load, cpu });
-    }
-    for (const row of rows) {
-      if (opts.quietWait > 0) waits.push(await waitQuiet(pids, { maxSeconds: opts.quietWait }));
-      row.serial = await serialLatency(row.target, { seconds: opts.latencySeconds, check: row.target.check });
-      assertAlive(sim, gateway, ceiling);
+      const self0 = process.cpuUsage();
+      const t0 = performance.now();
+      const value = await fn();
+      const seconds = (performance.now() - t0) / 1000;
+      const own = pids.map(cpuSeconds).reduce((sum, c, i) => sum + c - own0[i], 0);
+      return { value, others: Math.max(0, (machineBusySeconds() - machine0 - own - cpuOf(process.cpuUsage(self0))) / seconds) };
+    };
+    // Per target, of all rounds, the throughput and the latency measured while other processes used the least CPU.
+    const rows = list.map((target) => ({ target, load: undefined, serial: undefined }));
+    for (let round = 0; round < Math.max(1, opts.rounds); round++) {
+      for (const row of rows) {
+        const { target } = row;
+        await quiet();
+        if (opts.warmup > 0) await throughput(target, { connections: opts.connections, seconds: opts.warmup });
+        const cpu0 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+        const driver0 = process.cpuUsage();
+        const { value: load, others } = await othersDuring(() => throughput(target, { connections: opts.connections, seconds: opts.duration }));
+        const driverBusy = cpuOf(process.cpuUsage(driver0)) / opts.duration;
+        const cpu1 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+        const busy = (i) => (cpu1[i] - cpu0[i]) / opts.duration;
+        const targetCpu =
+          target.short === 'REST' ? `sim ${fmt.pct(busy(2))}` : target.short === 'gateway' ? `gw ${fmt.pct(busy(0))} · sim ${fmt.pct(busy(2))}` : `ceiling ${fmt.pct(busy(1))}`;
+        assertAlive(sim, gateway, ceiling);
+        if (!row.load || others < row.others) {
+          Object.assign(row, { load, others, cpu: `${targetCpu} · driver ${fmt.pct(driverBusy)} · others ${fmt.pct(others)}` });
+        }
+      }
+      for (const row of rows) {
+        await quiet();
+        const { value: serial, others } = await othersDuring(() => serialLatency(row.target, { seconds: opts.latencySeconds, check: row.target.check }));
+        assertAlive(sim, gateway, ceiling);
+        if (!row.serial || others < row.serialOthers) Object.assign(row, { serial, serialOthers: others });
+      }
     }
 
     const [rest, gw, top] = rows;
     const text = [
       table(
-        ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', `1-conn p50 ms`, '1-conn p99 ms', 'CPU (of one core)'],
-        rows.map(({ target, load, serial, cpu }) => [
+        ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', `1-conn p50 ms`, '1-conn p99 ms', '1-conn: others', 'CPU (of one core)'],
+        rows.map(({ target, load, serial, serialOthers, cpu }) => [
           target.label,
           fmt.int(load.rps),
           fmt.wholeMs(load.p50),
@@ -156,6 +173,7 @@ export async function runThroughput(kind, opts) {
           `${load.errors + load.non2xx + serial.failures}`,
           fmt.ms(serial.p50),
           fmt.ms(serial.p99),
+          fmt.pct(serialOthers),
           cpu,
         ]),
       ),
@@ -175,6 +193,9 @@ export async function runThroughput(kind, opts) {
         ? [
             `Before each measurement the bench waited for the rest of the machine to be idle (< 15% of a core, 2 s; at most ${opts.quietWait} s): ${waits.filter((w) => w.quiet).length} of ${waits.length} times it was; waits ${waits.map((w) => w.waited.toFixed(0)).join(', ')} s.`,
           ]
+        : []),
+      ...(opts.rounds > 1
+        ? [`${opts.rounds} rounds of all three targets; each figure is from the round in which other processes used the least CPU ("others").`]
         : []),
       `${opts.connections} connections × ${opts.duration} s per target after ${opts.warmup} s of warm-up; 1-connection latency: sequential requests on one keep-alive connection for ${opts.latencySeconds} s per target.`,
       kind === 'single'
