@@ -60,7 +60,8 @@ describe.each(MODES)('fault mode %s', (_name, rule, reads, mutations) => {
     const started = Date.now();
     const result = await stack.graphql(operation.query);
     const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(DEADLINE_MS + 500);
+    // The deadline bounds every wait; the margin covers the work around them on a busy machine.
+    expect(elapsed).toBeLessThan(DEADLINE_MS + 1000);
     // A log is plain text: a cut or odd body is still a log, and arrives as data.
     const textual = kind === 'trace' && (rule.mode === 'truncate' || rule.mode === 'malformed');
     const expected: Expect = kind === 'retry' ? mutations : textual ? { data: true } : reads;
