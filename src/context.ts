@@ -62,7 +62,7 @@ export function createContextFactory(
   /**
    * The upstreams as one execution sees them: the caller's credential for each, and one deadline for
    * all their calls (a number: http.ts turns the time left into each call's timeouts, so a request
-   * pays for no extra timer or signal).
+   * pays for no timer or abort signal).
    */
   const scope = (request: Request) => {
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
@@ -77,7 +77,8 @@ export function createContextFactory(
           adapter: upstream.adapter,
           call: {
             credential: credentialFor(upstream, request.headers),
-            signal: request.signal,
+            // Not `request.signal`: touching it makes the server build an AbortController (and a
+            // DOMException when the response ends) for every request. The deadline bounds each call.
             deadline,
             requestId: requestIdOf(request),
           },

@@ -13,12 +13,14 @@ export function useAccessLog(logger: Logger): Plugin {
       started.set(request, performance.now());
     },
     onResponse({ request, response }) {
-      const url = new URL(request.url);
+      // The path and query, without parsing a URL object for every request.
+      const url = request.url;
+      const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
       logger.info(
         {
           requestId: requestIdOf(request),
           method: request.method,
-          path: redactUrl(url.pathname + url.search),
+          path: redactUrl(path),
           status: response.status,
           ms: Math.round((performance.now() - (started.get(request) ?? performance.now())) * 10) / 10,
         },
