@@ -11,8 +11,8 @@ let types: Map<string, any>;
 beforeAll(async () => {
   stack = await startStack({ simulator: { tickMs: 3_600_000 } });
   const result = await stack.graphql(`{ __schema { types { name kind description
-    fields { name description args { name type { kind name ofType { kind name ofType { kind name ofType { name } } } } } type { kind name ofType { kind name ofType { kind name ofType { name } } } } }
-    enumValues { name } interfaces { name } } } }`);
+    fields { name description args { name description type { kind name ofType { kind name ofType { kind name ofType { name } } } } } type { kind name ofType { kind name ofType { kind name ofType { name } } } } }
+    enumValues { name description } inputFields { name description } interfaces { name } } } }`);
   types = new Map(result.data!.__schema.types.map((type: any) => [type.name, type]));
 });
 afterAll(() => stack?.close());
@@ -81,9 +81,18 @@ describe('schema contract', () => {
     expect(types.get('UpstreamKind').enumValues.map((v: any) => v.name)).toEqual(['GITLAB_V4', 'GITLAB_V3', 'BKCI_APIGW']);
   });
 
-  it('documents every object type it defines', () => {
+  it('documents every type, field, argument and enum value it defines', () => {
     const own = [...types.values()].filter((type) => !type.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name));
-    const undocumented = own.filter((type) => !type.description);
-    expect(undocumented.map((type) => type.name)).toEqual([]);
+    const undocumented: string[] = [];
+    for (const type of own) {
+      if (!type.description) undocumented.push(type.name);
+      for (const field of type.fields ?? []) {
+        if (!field.description) undocumented.push(`${type.name}.${field.name}`);
+        for (const arg of field.args) if (!arg.description) undocumented.push(`${type.name}.${field.name}(${arg.name})`);
+      }
+      for (const value of type.enumValues ?? []) if (!value.description) undocumented.push(`${type.name}.${value.name}`);
+      for (const input of type.inputFields ?? []) if (!input.description) undocumented.push(`${type.name}.${input.name}`);
+    }
+    expect(undocumented).toEqual([]);
   });
 });

@@ -32,6 +32,7 @@ export type Artifact = {
   fileFormat?: Maybe<Scalars['String']['output']>;
   /** `archive`, `metadata`, `trace`, `junit`, … */
   fileType: Scalars['String']['output'];
+  /** The file's name. */
   filename: Scalars['String']['output'];
   /** Size in bytes. */
   size?: Maybe<Scalars['Float']['output']>;
@@ -44,6 +45,7 @@ export type Build = Node & {
   allowFailure?: Maybe<Scalars['Boolean']['output']>;
   /** The build's artifact files. */
   artifacts: Array<Artifact>;
+  /** When the build's artifacts will be deleted, if they expire. */
   artifactsExpireAt?: Maybe<Scalars['DateTime']['output']>;
   /**
    * Which run of this build this is (bk-ci's `executeCount`: a retry runs the same build again). Null for
@@ -56,6 +58,7 @@ export type Build = Node & {
   commit?: Maybe<Commit>;
   /** Test coverage percentage, when the build reports one. */
   coverage?: Maybe<Scalars['Float']['output']>;
+  /** When the build was created (queued). */
   createdAt?: Maybe<Scalars['DateTime']['output']>;
   /** For a bridge: the pipeline it triggered. */
   downstreamPipeline?: Maybe<Pipeline>;
@@ -65,9 +68,13 @@ export type Build = Node & {
   erasedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Why the build failed (e.g. `script_failure`), for failed builds. */
   failureReason?: Maybe<Scalars['String']['output']>;
+  /** When it finished; null while it runs. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Opaque global id: pass it to `Query.build`, `Query.node` or a mutation. */
   id: Scalars['ID']['output'];
+  /** Whether this is an ordinary build or a trigger job (bridge). */
   kind: BuildKind;
+  /** The build's name (GitLab's job name; `#<number>` for bk-ci). */
   name: Scalars['String']['output'];
   /** The pipeline the build belongs to. */
   pipeline?: Maybe<Pipeline>;
@@ -91,7 +98,9 @@ export type Build = Node & {
    * `RetryOptions.taskId`.
    */
   stages?: Maybe<Array<BuildStage>>;
+  /** When a runner started it; null until then. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The status, in the vocabulary shared by every upstream. */
   status: BuildStatus;
   /** Whether `ref` is a tag. */
   tag?: Maybe<Scalars['Boolean']['output']>;
@@ -113,6 +122,7 @@ export type Build = Node & {
   upstreamStatus: Scalars['String']['output'];
   /** The user who started the build. */
   user?: Maybe<User>;
+  /** The build's page in the upstream's web UI. */
   webUrl?: Maybe<Scalars['URL']['output']>;
 };
 
@@ -126,9 +136,11 @@ export type BuildTraceArgs = {
 /** A Relay connection of builds. */
 export type BuildConnection = {
   __typename?: 'BuildConnection';
+  /** The builds of this page, each with its cursor. */
   edges: Array<BuildEdge>;
   /** The builds of this page, without cursors. */
   nodes: Array<Build>;
+  /** Whether more builds follow, and the cursor to continue from. */
   pageInfo: PageInfo;
   /** How many builds match in all; null when the upstream does not say (GitLab's project jobs list never does). */
   totalCount?: Maybe<Scalars['Int']['output']>;
@@ -139,6 +151,7 @@ export type BuildEdge = {
   __typename?: 'BuildEdge';
   /** Pass as `after` to get the builds that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The build. */
   node: Build;
 };
 
@@ -147,8 +160,11 @@ export type BuildJob = {
   __typename?: 'BuildJob';
   /** The upstream's job id (bk-ci `c-…`): a `RetryOptions.taskId`. */
   id: Scalars['ID']['output'];
+  /** The job's name. */
   name?: Maybe<Scalars['String']['output']>;
+  /** The job's status. */
   status: BuildStatus;
+  /** The job's steps, in order. */
   steps: Array<BuildStep>;
   /** The status exactly as the upstream reported it. */
   upstreamStatus: Scalars['String']['output'];
@@ -166,8 +182,11 @@ export type BuildStage = {
   __typename?: 'BuildStage';
   /** The upstream's stage id (bk-ci `s-…`): a `RetryOptions.taskId`. */
   id: Scalars['ID']['output'];
+  /** The stage's jobs. */
   jobs: Array<BuildJob>;
+  /** The stage's name. */
   name?: Maybe<Scalars['String']['output']>;
+  /** The stage's status. */
   status: BuildStatus;
   /** The status exactly as the upstream reported it. */
   upstreamStatus: Scalars['String']['output'];
@@ -175,20 +194,31 @@ export type BuildStage = {
 
 /** The status of a build, the same for every upstream. The upstream's own word is in `Build.upstreamStatus`. */
 export type BuildStatus =
+  /** Canceled before it finished. */
   | 'CANCELED'
+  /** Being canceled. */
   | 'CANCELING'
+  /** Created, not yet queued. */
   | 'CREATED'
+  /** Finished and failed. */
   | 'FAILED'
   /** Waiting for someone to start it (`playBuild`). */
   | 'MANUAL'
+  /** Queued, waiting for a runner. */
   | 'PENDING'
+  /** A runner is preparing to run it. */
   | 'PREPARING'
+  /** Running. */
   | 'RUNNING'
+  /** Will start at a set time. */
   | 'SCHEDULED'
+  /** Not run (an earlier stage failed, or a rule skipped it). */
   | 'SKIPPED'
+  /** Finished and passed. */
   | 'SUCCESS'
   /** Waiting for an external callback (GitLab 17+). */
   | 'WAITING_FOR_CALLBACK'
+  /** Waiting for a resource (a deployment environment, a lock). */
   | 'WAITING_FOR_RESOURCE';
 
 /** One step of a build job (bk-ci calls it an element or plugin). */
@@ -196,7 +226,9 @@ export type BuildStep = {
   __typename?: 'BuildStep';
   /** The upstream's step id (bk-ci `e-…`): a `RetryOptions.taskId`. */
   id: Scalars['ID']['output'];
+  /** The step's name. */
   name?: Maybe<Scalars['String']['output']>;
+  /** The step's status. */
   status: BuildStatus;
   /** The status exactly as the upstream reported it. */
   upstreamStatus: Scalars['String']['output'];
@@ -212,21 +244,33 @@ export type CancelBuildPayload = {
 /** A git commit that builds ran on. */
 export type Commit = Node & {
   __typename?: 'Commit';
+  /** The author's email address. */
   authorEmail?: Maybe<Scalars['String']['output']>;
+  /** Who wrote the change. */
   authorName?: Maybe<Scalars['String']['output']>;
+  /** When the change was written. */
   authoredDate?: Maybe<Scalars['DateTime']['output']>;
   /** Builds of every pipeline that ran on this commit, newest pipeline first. */
   builds: BuildConnection;
+  /** When it was committed. */
   committedDate?: Maybe<Scalars['DateTime']['output']>;
+  /** The committer's email address. */
   committerEmail?: Maybe<Scalars['String']['output']>;
+  /** Who committed it. */
   committerName?: Maybe<Scalars['String']['output']>;
+  /** When the upstream recorded the commit. */
   createdAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Opaque global id. */
   id: Scalars['ID']['output'];
+  /** The whole commit message. */
   message?: Maybe<Scalars['String']['output']>;
   /** The full SHA. */
   sha: Scalars['String']['output'];
+  /** The abbreviated SHA. */
   shortId?: Maybe<Scalars['String']['output']>;
+  /** The first line of the message. */
   title?: Maybe<Scalars['String']['output']>;
+  /** The commit's page in the upstream's web UI. */
   webUrl?: Maybe<Scalars['URL']['output']>;
 };
 
@@ -314,21 +358,29 @@ export type Pipeline = Node & {
   builds: BuildConnection;
   /** The commit the pipeline ran on. */
   commit?: Maybe<Commit>;
+  /** When the pipeline was created. */
   createdAt?: Maybe<Scalars['DateTime']['output']>;
   /** Seconds the pipeline ran. */
   duration?: Maybe<Scalars['Float']['output']>;
+  /** When it finished. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Opaque global id. */
   id: Scalars['ID']['output'];
   /** The pipeline's name, where the upstream names pipelines (bk-ci; GitLab 16.3+). */
   name?: Maybe<Scalars['String']['output']>;
+  /** The branch or tag the pipeline ran for. */
   ref?: Maybe<Scalars['String']['output']>;
+  /** The SHA of the commit it ran on. */
   sha?: Maybe<Scalars['String']['output']>;
   /** What started the pipeline (`push`, `web`, `schedule`, …). */
   source?: Maybe<Scalars['String']['output']>;
+  /** When it started running. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The status of the pipeline (for bk-ci: of its latest build). */
   status: BuildStatus;
+  /** When it last changed. */
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Name of the upstream this pipeline lives in. */
   upstream: Scalars['String']['output'];
   /** The upstream's own pipeline id. */
   upstreamId: Scalars['ID']['output'];
@@ -336,6 +388,7 @@ export type Pipeline = Node & {
   upstreamStatus: Scalars['String']['output'];
   /** Who started the pipeline. */
   user?: Maybe<User>;
+  /** The pipeline's page in the upstream's web UI. */
   webUrl?: Maybe<Scalars['URL']['output']>;
 };
 
@@ -376,7 +429,9 @@ export type Project = Node & {
   commit?: Maybe<Commit>;
   /** The branch builds run on by default. */
   defaultBranch?: Maybe<Scalars['String']['output']>;
+  /** The project's description. */
   description?: Maybe<Scalars['String']['output']>;
+  /** Opaque global id. */
   id: Scalars['ID']['output'];
   /** The project's name. */
   name?: Maybe<Scalars['String']['output']>;
@@ -390,6 +445,7 @@ export type Project = Node & {
   upstreamId: Scalars['ID']['output'];
   /** `public`, `internal` or `private`, as the upstream reports it. */
   visibility?: Maybe<Scalars['String']['output']>;
+  /** The project's page in the upstream's web UI. */
   webUrl?: Maybe<Scalars['URL']['output']>;
 };
 
@@ -478,9 +534,13 @@ export type RetryOptions = {
 /** A runner (agent) that executes builds. */
 export type Runner = {
   __typename?: 'Runner';
+  /** Whether the runner takes builds. */
   active?: Maybe<Scalars['Boolean']['output']>;
+  /** The runner's description, as its owner wrote it. */
   description?: Maybe<Scalars['String']['output']>;
+  /** The runner's name. */
   name?: Maybe<Scalars['String']['output']>;
+  /** Whether the runner has contacted the upstream recently. */
   online?: Maybe<Scalars['Boolean']['output']>;
   /** Whether the runner is shared between projects. */
   shared?: Maybe<Scalars['Boolean']['output']>;
@@ -566,7 +626,9 @@ export type TraceSection = {
 
 /** Whether a section marker opens or closes its section. */
 export type TraceSectionEvent =
+  /** A section closes (`section_end`). */
   | 'END'
+  /** A section opens (`section_start`). */
   | 'START';
 
 /** A CI system buildgate is configured to front. */
@@ -592,14 +654,19 @@ export type UpstreamKind =
 /** A user of an upstream CI system. */
 export type User = Node & {
   __typename?: 'User';
+  /** The user's picture. */
   avatarUrl?: Maybe<Scalars['URL']['output']>;
+  /** Opaque global id. */
   id: Scalars['ID']['output'];
+  /** The user's display name. */
   name?: Maybe<Scalars['String']['output']>;
   /** `active`, `blocked`, … */
   state?: Maybe<Scalars['String']['output']>;
   /** The upstream's own user id. */
   upstreamId: Scalars['ID']['output'];
+  /** The user's login name. */
   username: Scalars['String']['output'];
+  /** The user's profile page. */
   webUrl?: Maybe<Scalars['URL']['output']>;
 };
 
