@@ -41,7 +41,7 @@ beforeAll(async () => {
       ],
       trace: { pollIntervalMs: 50 },
     }),
-    { logger: createLogger({ level: 'info', destination: sink }) },
+    { logger: createLogger({ level: 'debug', destination: sink }) },
   );
 });
 afterAll(async () => {
@@ -112,7 +112,10 @@ describe('logs', () => {
     await (await fetch(`${gateway.url}?query=${encodeURIComponent('{ upstreams { name } }')}&private_token=${secrets[1]}&access_token=${secrets[2]}`)).text();
     await until(() => logLines.some((line) => line.includes('log-check')));
     const entry = JSON.parse(logLines.find((line) => line.includes('log-check'))!);
-    expect(entry).toMatchObject({ level: 'info', requestId: 'log-check', method: 'POST', path: '/graphql', status: 200 });
+    expect(entry).toMatchObject({ level: 'debug', requestId: 'log-check', method: 'POST', path: '/graphql', status: 200 });
+    await (await post({ query: '{ upstreams { nam' }, { 'x-request-id': 'refused-check', accept: 'application/graphql-response+json' })).text();
+    await until(() => logLines.some((line) => line.includes('refused-check')));
+    expect(JSON.parse(logLines.find((line) => line.includes('refused-check'))!)).toMatchObject({ level: 'info', status: 400 });
     const all = logLines.join('\n');
     for (const secret of secrets) expect(all).not.toContain(secret);
     expect(all).toContain('private_token=[Redacted]');
