@@ -11,6 +11,8 @@ import { killAll } from './lib/procs.mjs';
 import { machineLine, record } from './lib/report.mjs';
 
 const SCENARIOS = ['single', 'list', 'economy', 'fanout', 'bigtrace'];
+/** Run only when named (`npm run bench -- soak`): never part of a plain `npm run bench`. */
+const OPT_IN = ['soak'];
 
 const FLAGS = {
   duration: { default: '10', help: 'seconds of load per target (single, list)' },
@@ -32,11 +34,20 @@ const FLAGS = {
   'big-bytes-per-tick': { default: '8388608', help: 'bytes the bigtrace log grows per tick' },
   'big-timeout': { default: '600', help: 'seconds a bigtrace run may take before it is abandoned' },
   'range-modes': { default: 'both', help: 'bigtrace: both, range or whole' },
+  'soak-seconds': { default: '600', help: 'soak: seconds of mixed load, warm-up included' },
+  'soak-warmup': { default: '60', help: 'soak: seconds of load before the first memory and socket snapshot' },
+  'soak-rps': { default: '150', help: 'soak: query requests per second, all connections together' },
+  'soak-connections': { default: '10', help: 'soak: query connections' },
+  'soak-mutations': { default: '2', help: 'soak: mutations per second' },
+  'soak-subscribers': { default: '100', help: 'soak: buildTrace subscriptions open at once' },
+  'soak-workers': { default: '2', help: 'soak: worker processes the subscriptions are spread over' },
+  'soak-fault-rate': { default: '0.05', help: 'soak: share of upstream requests faulted' },
+  'soak-job-ticks': { default: '250', help: 'soak: simulator --job-ticks (ticks of 200 ms a build runs)' },
 };
 
 function usage() {
   const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(20)} ${f.help} (default ${f.default})`);
-  return `usage: npm run bench -- [${SCENARIOS.join('|')}…] [flags]\n${lines.join('\n')}\n  --no-record            do not append to bench/RESULTS.md\n`;
+  return `usage: npm run bench -- [${[...SCENARIOS, ...OPT_IN].join('|')}…] [flags]\n${lines.join('\n')}\n  --no-record            do not append to bench/RESULTS.md\n`;
 }
 
 let parsed;
@@ -58,7 +69,7 @@ if (parsed.values.help) {
   process.stdout.write(usage());
   process.exit(0);
 }
-const unknown = parsed.positionals.filter((name) => !SCENARIOS.includes(name));
+const unknown = parsed.positionals.filter((name) => !SCENARIOS.includes(name) && !OPT_IN.includes(name));
 if (unknown.length) {
   process.stderr.write(`unknown scenario ${unknown.join(', ')}\n${usage()}`);
   process.exit(2);
@@ -93,6 +104,15 @@ const opts = {
   bigBytesPerTick: number('big-bytes-per-tick'),
   bigTimeout: number('big-timeout'),
   rangeModes: v['range-modes'],
+  soakSeconds: number('soak-seconds'),
+  soakWarmup: number('soak-warmup'),
+  soakRps: number('soak-rps'),
+  soakConnections: number('soak-connections'),
+  soakMutations: number('soak-mutations'),
+  soakSubscribers: number('soak-subscribers'),
+  soakWorkers: number('soak-workers'),
+  soakFaultRate: number('soak-fault-rate'),
+  soakJobTicks: number('soak-job-ticks'),
 };
 
 const load = {
@@ -101,6 +121,7 @@ const load = {
   economy: async () => (await import('./scenarios/economy.mjs')).runEconomy(opts),
   fanout: async () => (await import('./scenarios/fanout.mjs')).runFanout(opts),
   bigtrace: async () => (await import('./scenarios/bigtrace.mjs')).runBigTrace(opts),
+  soak: async () => (await import('./scenarios/soak.mjs')).runSoak(opts),
 };
 
 const chosen = parsed.positionals.length ? parsed.positionals : SCENARIOS;
