@@ -15,6 +15,7 @@ beforeAll(async () => {
     upstreams: (url) => [
       { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${url}/api/v4`, token: 'glpat-developer', headersTimeoutMs: 600, bodyTimeoutMs: 600, breakerThreshold: 1000 },
       { name: 'fragile', kind: 'gitlab-v4', baseUrl: `${url}/api/v4`, token: 'glpat-developer', breakerThreshold: 3, breakerCooldownMs: 300, retries: 0 },
+      { name: 'bkci', kind: 'bkci-apigw', baseUrl: `${url}/ms/openapi/api/apigw/v3`, token: 'alice' },
     ],
     gateway: { requestDeadlineMs: DEADLINE_MS, trace: { pollIntervalMs: 30, maxPollIntervalMs: 60 } } as never,
   });
@@ -77,6 +78,27 @@ describe.each(MODES)('fault mode %s', (_name, rule, reads, mutations) => {
 });
 
 describe('recovery', () => {
+  it('does not replay a failed access check to the next subscriber (regression: soak of 83e543b)', async () => {
+    const list = await stack.graphql('{ project(upstream: "gitlab", id: "1") { builds(scope: [RUNNING], first: 1) { nodes { id } } } }');
+    const id = list.data!.project.builds.nodes[0].id;
+    await fault({ route: JOB, mode: 'status', status: 500, times: 1 });
+    const client = subscriptionClient('sse', stack.gateway.url);
+    const first = client.subscribe('subscription($id: ID!) { buildStatus(id: $id) { status } }', { id });
+    expect((await first.done).errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
+    const second = client.subscribe<{ status: string }>('subscription($id: ID!) { buildStatus(id: $id) { status } }', { id });
+    await until(() => second.values.length > 0, 5000, 'the second subscriber to be served');
+    second.stop();
+    await client.dispose();
+  });
+
+  it('reads a cut bk-ci error body as the upstream\'s fault, not a refused credential', async () => {
+    await fault({ route: 'POST /ms/openapi/api/apigw/v3/projects/:projectId/pipelines/:pipelineId/builds/:buildId/stop', mode: 'truncate' });
+    const build = await stack.graphql('{ project(upstream: "bkci", id: "demo") { pipeline(id: "p-demo") { builds(first: 1, scope: [FAILED]) { nodes { id } } } } }');
+    const result = await stack.graphql('mutation($id: ID!) { cancelBuild(id: $id) { build { status } } }', { id: build.data!.project.pipeline.builds.nodes[0].id });
+    expect(result.errors?.[0]?.extensions?.code).not.toBe('UNAUTHENTICATED');
+    expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
+  });
+
   it('retries a read hit by one 502 and answers with data', async () => {
     await fault({ route: JOB, mode: 'status', status: 502, times: 1 });
     await stack.resetStats();

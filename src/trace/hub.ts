@@ -231,6 +231,12 @@ export class TraceHub {
     if (recent && now - recent.at < this.#options.recheckMs / 2) return recent.result;
     const result = this.#verify(request);
     this.#checks.set(key, { at: now, result });
+    // Only an answer is worth sharing (access, or a refusal): a transient fault must not be replayed
+    // to the next subscribers, who ask again.
+    result.catch((error: unknown) => {
+      const refused = error instanceof BuildgateError && DENIED.has(error.code);
+      if (!refused && this.#checks.get(key)?.result === result) this.#checks.delete(key);
+    });
     // Forget it once it is stale, so the map holds only credentials still in use.
     setTimeout(() => {
       if (this.#checks.get(key)?.result === result) this.#checks.delete(key);

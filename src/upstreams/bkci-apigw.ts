@@ -295,6 +295,8 @@ export class BkciApigwUpstream implements Upstream {
   }
 }
 
+const AUTH_FILTER_MESSAGE = /^(Request (user|bkapi jwt|accessToken) is empty|Request don't has user's access_token|Verification failed|Devops OpenAPI Auth fail)/;
+
 /**
  * bk-ci errors: a `Result` whose `status` is a process error code, or the plain-text 400 of the auth
  * filters ("Request user is empty.", "Verification failed : …"), which means the credential was refused.
@@ -306,7 +308,9 @@ function describeError(status: number, body: string): { message?: string; code?:
       return { message: parsed.message ?? undefined, code: CODE_BY_ERROR[parsed.status], extensions: { upstreamCode: parsed.status } };
     }
   } catch {
-    if (status === 400 && body.length > 0) return { message: body.slice(0, 200), code: 'UNAUTHENTICATED' };
+    // The auth filters' own words (bkci-apigw.md §2); any other unreadable body is the upstream's fault.
+    if (status === 400 && AUTH_FILTER_MESSAGE.test(body)) return { message: body.slice(0, 200), code: 'UNAUTHENTICATED' };
+    if (body.length > 0) return { message: `HTTP ${status} with a body that is not a bk-ci Result`, code: status >= 500 ? undefined : 'UPSTREAM_ERROR' };
   }
   return { message: upstreamMessage(body) };
 }
