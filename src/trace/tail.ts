@@ -36,18 +36,36 @@ export function splitPiece<T extends TracePiece>(piece: T, unit: TraceUnit): T[]
   return pieces;
 }
 
+/** The 2nd–4th bytes of a UTF-8 sequence. */
+const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
+
+/**
+ * A held piece. GitLab logs are held as UTF-8 bytes, outside V8's heap: a log that stays in the tail
+ * for a while would otherwise be promoted to the old generation as strings and pile up there until a
+ * major collection. Strings are made per read and die young. bk-ci's line pieces stay strings.
+ */
+interface Held {
+  offset: number;
+  nextOffset: number;
+  bytes?: Buffer;
+  text?: string;
+}
+
 export class TraceTail {
   readonly #unit: TraceUnit;
-  readonly #maxChars: number;
-  readonly #pieces: TracePiece[] = [];
-  #chars = 0;
+  readonly #maxSize: number;
+  readonly #pieces: Held[] = [];
+  #size = 0;
+  /** The last window read: many subscribers at the same offset share one string. */
+  #lastRead: TracePiece | undefined;
   /** Where the log's known end is: the next offset the poller will read from. */
   end: number;
 
-  constructor(unit: TraceUnit, start: number, maxChars: number) {
+  /** `maxSize`: bytes (GitLab) or characters (bk-ci) held. */
+  constructor(unit: TraceUnit, start: number, maxSize: number) {
     this.#unit = unit;
     this.end = start;
-    this.#maxChars = maxChars;
+    this.#maxSize = maxSize;
   }
 
   /** The first offset the window still holds. */
@@ -56,20 +74,35 @@ export class TraceTail {
   }
 
   get size(): number {
-    return this.#chars;
+    return this.#size;
   }
 
   append(whole: TracePiece): void {
     if (whole.nextOffset <= this.end) return;
-    for (const piece of splitPiece(whole, this.#unit)) {
+    for (const piece of this.#hold(whole)) {
       this.#pieces.push(piece);
-      this.#chars += piece.content.length;
+      this.#size += piece.bytes?.length ?? piece.text!.length;
     }
     this.end = whole.nextOffset;
     // Drop only what came before this append: the newest read, however large, stays readable.
-    while (this.#chars > this.#maxChars && this.#pieces[0]!.offset < whole.offset) {
-      this.#chars -= this.#pieces.shift()!.content.length;
+    while (this.#size > this.#maxSize && this.#pieces[0]!.offset < whole.offset) {
+      const dropped = this.#pieces.shift()!;
+      this.#size -= dropped.bytes?.length ?? dropped.text!.length;
     }
+  }
+
+  /** A piece as held: bytes cut at character boundaries into MAX_PIECE_CHARS-sized parts, or lines as they are. */
+  #hold(piece: TracePiece): Held[] {
+    if (this.#unit !== 'BYTES') return [{ offset: piece.offset, nextOffset: piece.nextOffset, text: piece.content }];
+    const bytes = Buffer.from(piece.content, 'utf8');
+    const held: Held[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      let end = Math.min(at + MAX_PIECE_CHARS, bytes.length);
+      while (end > at + 1 && end < bytes.length && isContinuation(bytes[end])) end -= 1;
+      held.push({ offset: piece.offset + at, nextOffset: piece.offset + end, bytes: bytes.subarray(at, end) });
+      at = end;
+    }
+    return held;
   }
 
   /**
@@ -80,24 +113,33 @@ export class TraceTail {
     if (offset >= this.end || offset < this.start) return null;
     let index = this.#pieces.findIndex((piece) => piece.nextOffset > offset);
     if (index < 0) return null;
-    const parts: string[] = [];
-    const first = this.#pieces[index]!;
-    parts.push(first.offset === offset ? first.content : this.#cut(first, offset));
-    let nextOffset = first.nextOffset;
-    for (index += 1; index < this.#pieces.length && parts.length < maxPieces; index++) {
-      parts.push(this.#pieces[index]!.content);
-      nextOffset = this.#pieces[index]!.nextOffset;
+    const last = Math.min(index + maxPieces, this.#pieces.length) - 1;
+    const nextOffset = this.#pieces[last]!.nextOffset;
+    if (this.#lastRead?.offset === offset && this.#lastRead.nextOffset === nextOffset) return this.#lastRead;
+    let content: string;
+    if (this.#unit === 'BYTES') {
+      const parts: Buffer[] = [];
+      for (; index <= last; index++) {
+        const piece = this.#pieces[index]!;
+        parts.push(piece.offset < offset ? piece.bytes!.subarray(offset - piece.offset) : piece.bytes!);
+      }
+      content = (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
+    } else {
+      const parts: string[] = [];
+      for (; index <= last; index++) {
+        const piece = this.#pieces[index]!;
+        parts.push(piece.offset < offset ? cutLines(piece.text!, offset - piece.offset) : piece.text!);
+      }
+      content = parts.join('');
     }
-    return { offset, nextOffset, content: parts.length === 1 ? parts[0]! : parts.join('') };
+    this.#lastRead = { offset, nextOffset, content };
+    return this.#lastRead;
   }
+}
 
-  /** The part of `piece` from `offset` on, counted in the log's unit. */
-  #cut(piece: TracePiece, offset: number): string {
-    const skip = offset - piece.offset;
-    if (this.#unit === 'BYTES') return Buffer.from(piece.content, 'utf8').subarray(skip).toString('utf8');
-    // Lines: each line of a bk-ci piece ends with a newline and counts one.
-    let at = 0;
-    for (let i = 0; i < skip; i++) at = piece.content.indexOf('\n', at) + 1;
-    return piece.content.slice(at);
-  }
+/** The text after the first `skip` lines (each line of a bk-ci piece ends with a newline and counts one). */
+function cutLines(text: string, skip: number): string {
+  let at = 0;
+  for (let i = 0; i < skip; i++) at = text.indexOf('\n', at) + 1;
+  return text.slice(at);
 }
