@@ -6,6 +6,7 @@
  * or its last subscriber leaves.
  */
 import { BuildgateError } from '../errors.js';
+import { firstHeader } from '../upstreams/http.js';
 import type { BuildModel, CallContext, Credential, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../upstreams/types.js';
 import { TraceTail } from './tail.js';
@@ -139,7 +140,7 @@ export class BuildPoller {
       credential: reader.credential,
       signal: this.#abort.signal,
       onResponse: (_status, headers) => {
-        const hint = Number(headerValue(headers['poll-interval']));
+        const hint = Number(firstHeader(headers['poll-interval']));
         if (Number.isFinite(hint) && hint > 0) this.#hintMs = hint;
       },
     };
@@ -224,8 +225,4 @@ export class BuildPoller {
   #wakeAll(): void {
     for (const member of this.#members) member.wake();
   }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

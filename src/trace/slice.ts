@@ -4,8 +4,7 @@
  */
 import type { TraceSlice } from '../upstreams/types.js';
 
-/** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */
-const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
+import { isContinuation } from './utf8.js';
 
 export function sliceUtf8(log: Buffer, offset: number, limit: number): TraceSlice {
   let start = Math.min(offset, log.length);

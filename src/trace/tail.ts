@@ -4,6 +4,7 @@
  * behind the window must resume from upstream.
  */
 import type { TraceUnit } from '../upstreams/types.js';
+import { isContinuation } from './utf8.js';
 
 export interface TracePiece {
   offset: number;
@@ -36,8 +37,6 @@ export function splitPiece<T extends TracePiece>(piece: T, unit: TraceUnit): T[]
   return pieces;
 }
 
-/** The 2nd–4th bytes of a UTF-8 sequence. */
-const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
 
 /**
  * A held piece. GitLab logs are held as UTF-8 bytes, outside V8's heap: a log that stays in the tail

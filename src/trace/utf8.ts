@@ -3,7 +3,8 @@
  * end of a piece waits for the next piece; bytes that continue a character begun before the stream's
  * first offset are skipped (an offset always names a character boundary).
  */
-const isContinuation = (byte: number): boolean => (byte & 0xc0) === 0x80;
+/** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */
+export const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
 
 /** How many leading bytes of `buf` form complete characters. */
 export function completeUtf8Length(buf: Buffer): number {

@@ -17,7 +17,7 @@ import {
   toProject,
   toUser,
 } from './gitlab-entities.js';
-import { UpstreamHttp, type UpstreamHttpOptions, encodePath } from './http.js';
+import { UpstreamHttp, type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -224,9 +224,6 @@ export abstract class GitLabUpstreamBase implements Upstream {
   }
 }
 
-export function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 export function parseOffset(position: string | undefined): number {
   if (position === undefined) return 0;

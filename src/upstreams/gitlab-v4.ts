@@ -2,9 +2,9 @@
  * The GitLab REST v4 adapter: the Jobs API (seed 003) plus the endpoints shared with v3.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
-import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, firstHeader, parseOffset } from './gitlab-common.js';
+import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';
 import { type GitLabJob, type GitLabPipeline, gitlabScope, toBuild } from './gitlab-entities.js';
-import { type UpstreamHttpOptions, encodePath } from './http.js';
+import { type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
 import { readOffsetWindow, readSequence } from './offset-paging.js';
 import type { BuildListRequest, BuildModel, BuildPage, CallContext } from './types.js';
 

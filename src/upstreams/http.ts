@@ -353,7 +353,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
+/** The first value of a response header that may repeat. */
+export function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
