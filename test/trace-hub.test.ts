@@ -43,7 +43,7 @@ describe('reading the log', () => {
     await simPost('/__sim/config', { traceRange: true, tickMs: 20 });
     const build = await benchJob({ name: 'range', logBytesPerTick: 2048, totalBytes: 200 * 1024 });
     const client = subscriptionClient('sse', stack.gateway.url);
-    const sub = client.subscribe<{ content: string; complete: boolean }>(TRACE, { id: build.id });
+    const sub = client.subscribe<{ offset: number; nextOffset: number; content: string; complete: boolean }>(TRACE, { id: build.id });
     await stack.resetStats();
     const { errors } = await sub.done;
     await client.dispose();
@@ -56,6 +56,17 @@ describe('reading the log', () => {
     expect(stats.routes[route]).toBeGreaterThan(5);
     // Without Range every poll would re-send the whole log: many times its size.
     expect(stats.bytes[route]).toBeLessThan(log.length * 1.5);
+    // The 16 KiB tail is a ring written over a dozen times here: every chunk starts where the last
+    // ended, spans whole characters, and the log is the upstream's byte for byte.
+    let expected = 0;
+    for (const chunk of sub.values) {
+      expect(chunk.offset).toBe(expected);
+      expect(Buffer.byteLength(chunk.content)).toBe(chunk.nextOffset - chunk.offset);
+      expected = chunk.nextOffset;
+    }
+    const upstream = Buffer.from(await (await fetch(`${stack.simulator.url}/api/v4/projects/1/jobs/${build.upstreamId}/trace`, { headers: { 'PRIVATE-TOKEN': 'glpat-developer' } })).arrayBuffer());
+    expect(upstream.toString('latin1')).toMatch(/[\xc2-\xf4]/);
+    expect(log.equals(upstream)).toBe(true);
   });
 
   it('backs off while the build is quiet, and honours Poll-Interval', async () => {

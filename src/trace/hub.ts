@@ -5,12 +5,12 @@
  * more. A subscriber starts from its own offset: what the shared tail no longer holds it reads from
  * upstream with its own credential, then follows the tail.
  */
-import { Repeater } from 'graphql-yoga';
 import { BuildgateError } from '../errors.js';
 import type { BuildModel, CallContext, Credential, TraceChunkModel, TraceSlice, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import { Channel } from './channel.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
-import { splitPiece } from './tail.js';
+import { splitSlice } from './utf8.js';
 
 export interface TraceHubOptions extends PollerOptions {
   /** ms between two access checks of one subscriber's credential. @default 30000 */
@@ -179,7 +179,7 @@ export class TraceHub {
       isStopped: () => boolean,
     ) => Promise<void>,
   ): AsyncIterableIterator<T> {
-    return new Repeater<T>(async (push, stop) => {
+    return new Channel<T>(async (push, stop, streamEnded) => {
       if (this.#closed) {
         stop(new BuildgateError('SHUTTING_DOWN', 'the gateway is shutting down; subscribe again elsewhere'));
         return;
@@ -190,7 +190,7 @@ export class TraceHub {
         stopped = true;
         member.wake();
       };
-      void stop.then(end);
+      void streamEnded.then(end);
       this.#streams.add(stop);
       this.#subscribers += 1;
       let poller: BuildPoller | undefined;
@@ -292,7 +292,7 @@ export class TraceHub {
     const call: CallContext = { credential: request.credential };
     for await (const slice of request.adapter.streamTrace(call, request.address.projectId, request.address.locator, { offset, attempt: build.attempt })) {
       if (isStopped()) return;
-      for (const piece of splitPiece(slice, request.adapter.traceUnit)) {
+      for (const piece of splitSlice(slice)) {
         if (held) await push({ ...held, complete: false });
         held = piece;
       }
@@ -320,7 +320,7 @@ export class TraceHub {
       offset,
       attempt: build.attempt,
     })) {
-      for (const piece of splitPiece(slice, request.adapter.traceUnit)) {
+      for (const piece of splitSlice(slice)) {
         if (isStopped() || member.failure) return next;
         await push({ ...piece, complete: false });
         next = piece.nextOffset;

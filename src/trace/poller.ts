@@ -9,7 +9,7 @@ import { BuildgateError } from '../errors.js';
 import { firstHeader } from '../upstreams/http.js';
 import type { BuildModel, CallContext, Credential, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../upstreams/types.js';
-import { TraceTail } from './tail.js';
+import { type TraceTail, createTail } from './tail.js';
 
 export interface PollerOptions {
   /** ms between polls while the log grows. @default 1000 */
@@ -85,7 +85,7 @@ export class BuildPoller {
     this.#interval = options.intervalMs;
     this.#onStop = onStop;
     this.build = start.build;
-    this.tail = new TraceTail(adapter.traceUnit, start.offset, options.tailChars);
+    this.tail = createTail(adapter.traceUnit, start.offset, options.tailChars);
     this.#schedule(0);
   }
 
@@ -161,7 +161,7 @@ export class BuildPoller {
         offset: this.tail.end,
         attempt: build.attempt,
       })) {
-        if (this.tail.size + slice.content.length > this.#options.tailChars) await this.#letReadersCatchUp();
+        if (this.tail.wouldOverflow(slice)) await this.#letReadersCatchUp();
         if (this.#stopped) return;
         this.tail.append(slice);
         this.#wakeAll();

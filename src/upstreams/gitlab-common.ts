@@ -116,8 +116,8 @@ export abstract class GitLabUpstreamBase implements Upstream {
         chunk = chunk.subarray(skip);
         skip = 0;
       }
-      const piece = cutter.push(chunk);
-      if (piece) yield { ...piece, size: piece.nextOffset, atEnd: false };
+      const slice = cutter.push(chunk);
+      if (slice) yield slice;
     }
   }
 

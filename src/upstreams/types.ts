@@ -224,6 +224,8 @@ export interface TraceSlice {
   size: number;
   /** True when the slice reaches the end of what the upstream has now. */
   atEnd: boolean;
+  /** The content's UTF-8 bytes, where the upstream sent bytes (GitLab's streamed log): keep these rather than `content`. */
+  readonly bytes?: Buffer;
 }
 
 export type TraceUnit = 'BYTES' | 'LINES';
