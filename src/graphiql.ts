@@ -2,7 +2,7 @@
  * GraphiQL, served from the gateway's own assets (no CDN): the page is rendered once, with example
  * operations for each configured upstream kind preloaded as tabs.
  */
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GatewayConfig } from './config.js';
 import { encodeGlobalId } from './relay.js';
 
@@ -37,8 +37,12 @@ query RecentBuilds {
 `;
 }
 
-/** The GraphiQL page inlines ~9 MB of assets: render it once, not per visit. */
-export function memoizedGraphiQL(): typeof renderGraphiQL {
+/**
+ * The GraphiQL page inlines ~9 MB of assets: render it once, not per visit. The module is loaded only
+ * when GraphiQL is on: its sources hold ~30 MB of the heap for as long as the process lives.
+ */
+export async function memoizedGraphiQL(): Promise<typeof renderGraphiQL> {
+  const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
   const pages = new Map<string, string>();
   return (options) => {
     const key = JSON.stringify(options ?? {});

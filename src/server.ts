@@ -139,7 +139,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
       error: (...args) => logger.error(args.length === 1 ? args[0] : args),
     },
-    renderGraphiQL: memoizedGraphiQL(),
+    ...(config.graphiql && { renderGraphiQL: await memoizedGraphiQL() }),
     landingPage: false,
     maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
     maxRequestBodySize: config.limits.maxBodyBytes,
