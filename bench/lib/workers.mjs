@@ -27,7 +27,9 @@ export async function startSubscribers({ url, query, subscribers, workers, concu
     const ready = new Promise((resolve) => (onReady = resolve));
     const done = new Promise((resolve, reject) => {
       onDone = resolve;
-      child.once('exit', (code) => reject(new Error(`load worker ${w} exited (${code}) before reporting`)));
+      // 'disconnect', not 'exit': a worker sends its results and exits at once, and its exit can be
+      // seen before the last of its messages has been read from the channel.
+      child.once('disconnect', () => reject(new Error(`load worker ${w} exited (${child.exitCode ?? child.signalCode ?? 'channel closed'}) before reporting`)));
     });
     done.catch(() => {});
     child.on('message', (message) => {
