@@ -86,11 +86,11 @@ export class GatewayMetrics {
   }
 }
 
+/** A whole path segment that names an entity: a number, a bk-ci id, a SHA, or anything URL-encoded (a project path). */
+const ID_SEGMENT = /(?<=^|\/)(?:\d+|[pbsce]-[A-Za-z0-9]+|[0-9a-f]{7,64}|[^/]*%[^/]*)(?=\/|$)/g;
+
 /** A path's shape: numbers, encoded paths, bk-ci ids and SHAs become `:id`. */
 export function routeOf(path: string): string {
-  return path
-    .split('?', 1)[0]!
-    .split('/')
-    .map((segment) => (/^(\d+|[pbsce]-[A-Za-z0-9]+|[0-9a-f]{7,64})$/.test(segment) || segment.includes('%') ? ':id' : segment))
-    .join('/');
+  const end = path.indexOf('?');
+  return (end === -1 ? path : path.slice(0, end)).replace(ID_SEGMENT, ':id');
 }

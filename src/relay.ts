@@ -60,7 +60,11 @@ function checksum(text: string): string {
 }
 
 export function encodeCursor(list: string, position: string): string {
-  return Buffer.from(JSON.stringify([checksum(list), position])).toString('base64url');
+  return cursorOf(checksum(list), position);
+}
+
+function cursorOf(listChecksum: string, position: string): string {
+  return Buffer.from(JSON.stringify([listChecksum, position])).toString('base64url');
 }
 
 export function decodeCursor(list: string, cursor: string): string {
@@ -95,16 +99,29 @@ export interface BuildConnectionModel {
   totalCount: number | null;
 }
 
+/**
+ * A page as a connection. Cursors are made when asked for (a JSON and a base64 encoding each): most
+ * queries select `nodes` only.
+ */
 export function toConnection(list: string, page: BuildPage): BuildConnectionModel {
-  const edges = page.builds.map((node, i) => ({ node, cursor: encodeCursor(list, page.positions[i]!) }));
+  const listChecksum = checksum(list);
+  const cursor = (i: number) => cursorOf(listChecksum, page.positions[i]!);
+  const last = page.builds.length - 1;
+  let edges: BuildEdgeModel[] | undefined;
   return {
-    edges,
+    get edges() {
+      return (edges ??= page.builds.map((node, i) => ({ node, cursor: cursor(i) })));
+    },
     nodes: page.builds,
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: page.hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return last < 0 ? null : (edges?.[0]?.cursor ?? cursor(0));
+      },
+      get endCursor() {
+        return last < 0 ? null : (edges?.[last]?.cursor ?? cursor(last));
+      },
     },
     totalCount: page.totalCount,
   };

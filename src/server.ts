@@ -19,6 +19,7 @@ import { useMetrics } from './plugins/use-metrics.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
+import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useArgumentChecks } from './plugins/use-argument-checks.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
 import { useLimits } from './plugins/use-limits.js';
@@ -142,7 +143,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ...(config.graphiql && { renderGraphiQL: await memoizedGraphiQL() }),
     landingPage: false,
     maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
-    maxRequestBodySize: config.limits.maxBodyBytes,
+    // useBodyLimit below enforces it: yoga's own limit takes every body off its fast path.
+    maxRequestBodySize: false,
     batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
     plugins: [
       // First, so every response (refusals included) carries the id and is logged and counted.
@@ -166,6 +168,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
         contextPartial: (args.contextValue as GatewayContext).freshScope(),
       })),
+      // Last, after every request parser has registered, so it wraps the one selected.
+      useBodyLimit(config.limits.maxBodyBytes),
     ],
   });
   const server = createServer(yoga);

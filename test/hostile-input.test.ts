@@ -99,6 +99,26 @@ describe('hostile input', () => {
     expect((await stack.stats()).total).toBe(0);
   });
 
+  it('refuses a chunked body (no Content-Length) over 1 MB with 413, and answers a small one', async () => {
+    await stack.resetStats();
+    const chunked = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+          controller.close();
+        },
+      });
+      return fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    };
+    const big = await chunked(JSON.stringify({ query: '{ upstreams { name } }', variables: { pad: 'x'.repeat(1_100_000) } }));
+    expect(big.status).toBe(413);
+    const small = await chunked(JSON.stringify({ query: '{ upstreams { name } }' }));
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as { data: unknown }).data).toBeTruthy();
+    expect((await stack.stats()).total).toBe(0);
+  });
+
   it('refuses a batch while batching is off', async () => {
     const response = await fetch(stack.gateway.url, {
       method: 'POST',

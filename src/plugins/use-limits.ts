@@ -1,8 +1,8 @@
 /**
  * Refuses abusive operations before any resolver (so before any upstream request): depth, aliases,
  * directives, tokens and cost, with graphql-armor (max-depth 2.4.2, past the fragment-cache and
- * `__schema` bypasses), and field suggestions hidden in production. Yoga itself caps the body size
- * (`maxRequestBodySize`) and batching.
+ * `__schema` bypasses), and field suggestions hidden in production. `useBodyLimit` caps the body size,
+ * yoga itself batching.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';

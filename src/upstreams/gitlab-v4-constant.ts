@@ -1,10 +1,12 @@
 /**
  * The benchmarks' "ceiling": a gitlab-v4 adapter whose HTTP calls are replaced by constant answers
- * (GitLab's documented job 7, parsed once; a page is that job under `first` ids), so the same gateway
- * can be measured with and without its upstream path. Enabled per upstream with `constantUpstream: true`.
+ * (GitLab's documented job 7, JSON-parsed on every call; a page is that job under `first` ids), so the
+ * same gateway can be measured with and without its upstream path. It pages like the real adapter (keyset
+ * or offset, as configured): only the HTTP exchange is replaced. Enabled per upstream with
+ * `constantUpstream: true`.
  */
 import type { GitLabJob } from './gitlab-entities.js';
-import { GitLabV4Upstream } from './gitlab-v4.js';
+import { GitLabV4Upstream, type KeysetPage } from './gitlab-v4.js';
 import type { OffsetPage } from './offset-paging.js';
 import type { BuildModel, CallContext } from './types.js';
 
@@ -61,6 +63,14 @@ const JOB: GitLabJob = {
 // The JSON text an upstream would send; parsed on every call, as a real response would be.
 const JOB_TEXT = JSON.stringify(JOB);
 
+// GitLab's keyset cursor is base64 of the last id read; the constant one stands for every next page.
+const NEXT_CURSOR = Buffer.from(JSON.stringify({ id: '99980', _kd: 'n' })).toString('base64url');
+
+/** The JSON text of a job list: job 7 under `count` ids counting down from `firstId`. */
+function jobsText(firstId: number, count: number): string {
+  return `[${Array.from({ length: count }, (_, i) => JOB_TEXT.replace('"id":7,', `"id":${firstId - i},`)).join(',')}]`;
+}
+
 export class GitLabV4ConstantUpstream extends GitLabV4Upstream {
   protected override async jobRequest(_call: CallContext, _method: 'GET' | 'POST', path: string, projectId: string): Promise<BuildModel> {
     const job = JSON.parse(JOB_TEXT) as GitLabJob;
@@ -68,8 +78,11 @@ export class GitLabV4ConstantUpstream extends GitLabV4Upstream {
     return this.toBuild(projectId, job);
   }
 
+  protected override async fetchKeysetPage(_call: CallContext, _path: string, _cursor: string, perPage: number): Promise<KeysetPage<GitLabJob>> {
+    return { items: JSON.parse(jobsText(100_000, perPage)) as GitLabJob[], next: NEXT_CURSOR };
+  }
+
   protected override async fetchJobs(_call: CallContext, _path: string, page: number, perPage: number): Promise<OffsetPage<GitLabJob>> {
-    const text = `[${Array.from({ length: perPage }, (_, i) => JOB_TEXT.replace('"id":7,', `"id":${100_000 - (page - 1) * perPage - i},`)).join(',')}]`;
-    return { items: JSON.parse(text) as GitLabJob[], hasNext: true, total: null };
+    return { items: JSON.parse(jobsText(100_000 - (page - 1) * perPage, perPage)) as GitLabJob[], hasNext: true, total: null };
   }
 }

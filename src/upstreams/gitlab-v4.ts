@@ -16,6 +16,12 @@ export interface GitLabV4Options extends UpstreamHttpOptions {
   keyset?: boolean;
 }
 
+export interface KeysetPage<T> {
+  items: T[];
+  /** The upstream cursor of the next page; undefined on the last. */
+  next: string | undefined;
+}
+
 /** A keyset position: the upstream cursor of a page (empty for the first) and how many of its jobs were read. */
 const KEYSET_POSITION = /^K:([A-Za-z0-9_=-]{0,512}):(\d{1,3})$/;
 
@@ -58,14 +64,7 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
     const positions: string[] = [];
     for (;;) {
       const perPage = Math.min(GITLAB_MAX_PER_PAGE, skip + request.first - builds.length);
-      const { data, headers } = await this.http.getJson<GitLabJob[]>(call, {
-        path,
-        query: { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: perPage, cursor: cursor || undefined, scope: scope?.length ? scope : undefined },
-      });
-      if (!Array.isArray(data)) {
-        throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a job list that is not an array`, { upstream: this.name });
-      }
-      const next = nextCursor(firstHeader(headers.link));
+      const { items: data, next } = await this.fetchKeysetPage(call, path, cursor, perPage, scope);
       for (let i = skip; i < data.length; i++) {
         if (builds.length === request.first) {
           return { builds, positions, hasNextPage: true, hasPreviousPage: request.after !== undefined, totalCount: null };
@@ -79,6 +78,24 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
       cursor = next;
       skip = 0;
     }
+  }
+
+  /** One keyset page of a job list: its jobs, and the cursor of the next page from `Link: rel="next"`. */
+  protected async fetchKeysetPage(
+    call: CallContext,
+    path: string,
+    cursor: string,
+    perPage: number,
+    scope: readonly string[] | undefined,
+  ): Promise<KeysetPage<GitLabJob>> {
+    const { data, headers } = await this.http.getJson<GitLabJob[]>(call, {
+      path,
+      query: { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: perPage, cursor: cursor || undefined, scope: scope?.length ? scope : undefined },
+    });
+    if (!Array.isArray(data)) {
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a job list that is not an array`, { upstream: this.name });
+    }
+    return { items: data, next: nextCursor(firstHeader(headers.link)) };
   }
 
   async #page(call: CallContext, path: string, request: BuildListRequest, start: number, first: number, projectId: string): Promise<BuildPage> {

@@ -89,6 +89,9 @@ function buildQuery(query: Record<string, QueryValue> | undefined): string {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+/** Reads a response body (the status was accepted) into what the caller wants. */
+type BodyReader<T> = (body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']) => Promise<T>;
+
 export class UpstreamHttp {
   readonly upstream: string;
   readonly baseUrl: string;
@@ -148,11 +151,11 @@ export class UpstreamHttp {
   }
 
   getJson<T>(call: CallContext, request: UpstreamRequest): Promise<UpstreamResponse<T>> {
-    return this.#send(call, 'GET', request, (body, headers) => this.#readJson<T>(body, headers));
+    return this.#send(call, 'GET', request, this.#readJsonBody as BodyReader<T>);
   }
 
   postJson<T>(call: CallContext, request: UpstreamRequest, payload?: unknown): Promise<UpstreamResponse<T>> {
-    return this.#send(call, 'POST', request, (body, headers) => this.#readJson<T>(body, headers), payload);
+    return this.#send(call, 'POST', request, this.#readJsonBody as BodyReader<T>, payload);
   }
 
   getBuffer(call: CallContext, request: UpstreamRequest): Promise<UpstreamResponse<Buffer>> {
@@ -193,13 +196,7 @@ export class UpstreamHttp {
    * One call under the upstream policy: the circuit breaker first, then attempts — a GET is tried again
    * (see retry-policy.ts) while the request's deadline allows; anything else is sent exactly once.
    */
-  async #send<T>(
-    call: CallContext,
-    method: 'GET' | 'POST',
-    request: UpstreamRequest,
-    read: (body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']) => Promise<T>,
-    payload?: unknown,
-  ): Promise<UpstreamResponse<T>> {
+  async #send<T>(call: CallContext, method: 'GET' | 'POST', request: UpstreamRequest, read: BodyReader<T>, payload?: unknown): Promise<UpstreamResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       this.breaker.enter();
       try {
@@ -218,13 +215,7 @@ export class UpstreamHttp {
     }
   }
 
-  async #sendOnce<T>(
-    call: CallContext,
-    method: 'GET' | 'POST',
-    request: UpstreamRequest,
-    read: (body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']) => Promise<T>,
-    payload?: unknown,
-  ): Promise<UpstreamResponse<T>> {
+  async #sendOnce<T>(call: CallContext, method: 'GET' | 'POST', request: UpstreamRequest, read: BodyReader<T>, payload?: unknown): Promise<UpstreamResponse<T>> {
     // What is left of the GraphQL request's deadline bounds this call's waits.
     const left = call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - Date.now();
     if (left <= 0) {
@@ -235,13 +226,11 @@ export class UpstreamHttp {
     }
     this.counts.requests += 1;
     const started = performance.now();
-    const observe = (status: string) =>
-      this.#observe?.({ upstream: this.upstream, method, route: routeOf(request.path), status, seconds: (performance.now() - started) / 1000 });
-    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    const headers: Record<string, string> = request.headers ? { accept: 'application/json', ...request.headers } : { accept: 'application/json' };
     if (call.requestId) headers['x-request-id'] = call.requestId;
     const { credential } = call;
-    const query = { ...request.query };
-    if (credential?.in === 'query') query[credential.name] = credential.value;
+    let query = request.query;
+    if (credential?.in === 'query') query = { ...query, [credential.name]: credential.value };
     else if (credential) headers[credential.name.toLowerCase()] = credential.value;
     let body: string | undefined;
     if (payload !== undefined) {
@@ -256,14 +245,14 @@ export class UpstreamHttp {
         headers,
         body,
         signal: call.signal,
-        ...(left < this.#timeouts.headers && { headersTimeout: Math.ceil(left) }),
-        ...(left < this.#timeouts.body && { bodyTimeout: Math.ceil(left) }),
+        headersTimeout: left < this.#timeouts.headers ? Math.ceil(left) : this.#timeouts.headers,
+        bodyTimeout: left < this.#timeouts.body ? Math.ceil(left) : this.#timeouts.body,
       });
     } catch (error) {
-      observe('error');
+      this.#observed(method, request.path, 'error', started);
       throw this.#networkError(error);
     }
-    observe(String(response.statusCode));
+    this.#observed(method, request.path, String(response.statusCode), started);
     call.onResponse?.(response.statusCode, response.headers);
     if (response.statusCode >= 400 && !request.acceptStatuses?.includes(response.statusCode)) {
       throw await this.#statusError(response);
@@ -276,6 +265,12 @@ export class UpstreamHttp {
       throw this.#networkError(error);
     }
   }
+
+  #observed(method: string, path: string, status: string, started: number): void {
+    this.#observe?.({ upstream: this.upstream, method, route: routeOf(path), status, seconds: (performance.now() - started) / 1000 });
+  }
+
+  readonly #readJsonBody: BodyReader<unknown> = (body, headers) => this.#readJson(body, headers);
 
   async #readJson<T>(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']): Promise<T> {
     // With a known, acceptable length, undici's own consumer is much cheaper than iterating the stream.

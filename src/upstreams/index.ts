@@ -69,7 +69,7 @@ function createAdapter(config: UpstreamConfig, observe: ((event: UpstreamRequest
   switch (config.kind) {
     case 'gitlab-v4':
       return config.constantUpstream
-        ? new GitLabV4ConstantUpstream({ ...http, keyset: false })
+        ? new GitLabV4ConstantUpstream({ ...http, keyset: config.keyset })
         : new GitLabV4Upstream({ ...http, keyset: config.keyset });
     case 'gitlab-v3':
       return new GitLabV3Upstream({ ...http, legacy: config.legacy });
