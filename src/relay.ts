@@ -27,20 +27,29 @@ export interface DecodedId {
 
 const MAX_ID_LENGTH = 1024;
 
+/** base64url of JSON: what ids and cursors both are. */
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** The JSON value a token holds, or undefined when it is none (empty, too long, not base64url, not JSON). */
+function decodeToken(token: string): unknown {
+  if (token.length === 0 || token.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export function encodeGlobalId(type: NodeType, ...parts: string[]): string {
-  return Buffer.from(JSON.stringify([type, ...parts])).toString('base64url');
+  return encodeToken([type, ...parts]);
 }
 
 export function decodeGlobalId(id: string, expected?: NodeType): DecodedId {
   const invalid = () =>
     badUserInput(`"${id.length > 64 ? `${id.slice(0, 64)}…` : id}" is not a valid ${expected ?? 'node'} id`, { argument: 'id' });
-  if (id.length === 0 || id.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(id)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
+  const decoded = decodeToken(id);
   if (!Array.isArray(decoded) || !decoded.every((part) => typeof part === 'string' && part.length > 0)) throw invalid();
   const [type, ...parts] = decoded as string[];
   if (!type || !(type in NODE_ARITY) || NODE_ARITY[type as NodeType] !== parts.length) throw invalid();
@@ -64,20 +73,13 @@ export function encodeCursor(list: string, position: string): string {
 }
 
 function cursorOf(listChecksum: string, position: string): string {
-  return Buffer.from(JSON.stringify([listChecksum, position])).toString('base64url');
+  return encodeToken([listChecksum, position]);
 }
 
 export function decodeCursor(list: string, cursor: string): string {
-  const invalid = () => badUserInput('`after` is not a cursor of this list', { argument: 'after' });
-  if (cursor.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
+  const decoded = decodeToken(cursor);
   if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== checksum(list) || typeof decoded[1] !== 'string') {
-    throw invalid();
+    throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
   }
   return decoded[1];
 }
