@@ -20,27 +20,16 @@
  * A v3 build shows no clock-dependent field (no duration), so its bytes are cached until the job or its
  * pipeline changes (`rev`) or the shape is switched.
  */
-import { Lru } from '../lru.js';
 import type { Commit, Job, Pipeline, Runner, User } from '../model.js';
 import type { V3CommitShape } from '../options.js';
+import { JobBytesCache, jsonArrayBytes } from './job-bytes.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-interface CachedBuild {
-  readonly rev: number;
-  readonly pipelineRev: number;
-  readonly shape: V3CommitShape;
-  readonly body: Buffer;
-}
-
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
-
 export class GitlabV3Entities {
   readonly #origin: string;
-  readonly #builds = new Lru<number, CachedBuild>(10_000);
+  readonly #builds = new JobBytesCache();
   /** Users and commits never change once created, so their entity objects are built once. */
   readonly #users = new Map<number, object>();
   readonly #commits = new Map<string, object>();
@@ -50,21 +39,15 @@ export class GitlabV3Entities {
   }
 
   buildBody(job: Job, shape: V3CommitShape): Buffer {
-    const hit = this.#builds.get(job.id);
-    if (hit && hit.rev === job.rev && hit.pipelineRev === job.pipeline.rev && hit.shape === shape) return hit.body;
+    const hit = this.#builds.get(job, shape);
+    if (hit) return hit;
     const body = Buffer.from(JSON.stringify(this.build(job, shape)));
-    this.#builds.set(job.id, { rev: job.rev, pipelineRev: job.pipeline.rev, shape, body });
+    this.#builds.set(job, body, shape);
     return body;
   }
 
   buildsBody(jobs: readonly Job[], shape: V3CommitShape): Buffer {
-    const parts: Buffer[] = [OPEN];
-    jobs.forEach((job, i) => {
-      if (i > 0) parts.push(COMMA);
-      parts.push(this.buildBody(job, shape));
-    });
-    parts.push(CLOSE);
-    return Buffer.concat(parts);
+    return jsonArrayBytes(jobs, (job) => this.buildBody(job, shape));
   }
 
   build(job: Job, shape: V3CommitShape): Record<string, unknown> {

@@ -4,29 +4,19 @@
  * order. A job's JSON is cached until the job or its pipeline changes (their `rev`), except while its
  * durations still depend on the clock, because benchmarks hammer single jobs and list pages.
  */
-import { Lru } from '../lru.js';
 import type { Artifact, Commit, Job, Pipeline, Project, Runner, User } from '../model.js';
 import { compositeStatus } from '../status.js';
 import type { JobStatus } from '../status.js';
+import { JobBytesCache, jsonArrayBytes } from './job-bytes.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 const seconds = (ms: number): number => ms / 1000;
 
-interface CachedJob {
-  readonly rev: number;
-  readonly pipelineRev: number;
-  readonly body: Buffer;
-}
-
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
-
 export class GitlabV4Entities {
   readonly #origin: string;
   /** Encoded once: the UTF-8 bytes are what the socket needs, and what a list page concatenates. */
-  readonly #jobs = new Lru<number, CachedJob>(10_000);
+  readonly #jobs = new JobBytesCache();
   /** Users and commits never change once created, so their entity objects are built once. */
   readonly #users = new Map<number, object>();
   readonly #commits = new Map<string, object>();
@@ -38,23 +28,15 @@ export class GitlabV4Entities {
   /** A job's JSON bytes (Job entity for builds, Bridge entity for bridges). */
   jobBody(job: Job, now: number): Buffer {
     const volatile = (job.startedAt ?? job.queuedAt) !== null && job.finishedAt === null;
-    if (!volatile) {
-      const hit = this.#jobs.get(job.id);
-      if (hit && hit.rev === job.rev && hit.pipelineRev === job.pipeline.rev) return hit.body;
-    }
+    const hit = volatile ? undefined : this.#jobs.get(job);
+    if (hit) return hit;
     const body = Buffer.from(JSON.stringify(job.kind === 'bridge' ? this.bridge(job, now) : this.job(job, now)));
-    if (!volatile) this.#jobs.set(job.id, { rev: job.rev, pipelineRev: job.pipeline.rev, body });
+    if (!volatile) this.#jobs.set(job, body);
     return body;
   }
 
   jobsBody(jobs: readonly Job[], now: number): Buffer {
-    const parts: Buffer[] = [OPEN];
-    jobs.forEach((job, i) => {
-      if (i > 0) parts.push(COMMA);
-      parts.push(this.jobBody(job, now));
-    });
-    parts.push(CLOSE);
-    return Buffer.concat(parts);
+    return jsonArrayBytes(jobs, (job) => this.jobBody(job, now));
   }
 
   #jobBasic(job: Job, now: number): Record<string, unknown> {
