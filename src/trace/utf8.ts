@@ -34,16 +34,19 @@ export class Utf8Slice implements TraceSlice {
   readonly offset: number;
   readonly nextOffset: number;
   readonly bytes: Buffer;
-  readonly size: number;
-  readonly atEnd: boolean;
+  /** A streamed slice says nothing of what follows it. */
+  readonly atEnd = false;
   #content: string | undefined;
 
-  constructor(offset: number, bytes: Buffer, atEnd = false) {
+  constructor(offset: number, bytes: Buffer) {
     this.offset = offset;
     this.nextOffset = offset + bytes.length;
     this.bytes = bytes;
-    this.size = this.nextOffset;
-    this.atEnd = atEnd;
+  }
+
+  /** The log is at least this long. */
+  get size(): number {
+    return this.nextOffset;
   }
 
   get content(): string {
