@@ -1,6 +1,6 @@
 /**
  * Everything the config file accepts, also as environment variables (`BUILDGATE_` + the path in
- * SNAKE_CASE: `trace.pollIntervalMs` is `BUILDGATE_TRACE_POLL_INTERVAL_MS`), and a `--help` listing
+ * SNAKE_CASE: `trace.pollIntervalMs` is `BUILDGATE_TRACE_POLL_INTERVAL_MS`; a list is comma-separated), and a `--help` listing
  * of every option, both read off the one validated schema so they can never drift from it.
  */
 
@@ -61,6 +61,7 @@ export function fromEnvironment(options: readonly OptionDoc[], env: NodeJS.Proce
     if (value === undefined) continue;
     const parsed = option.type === 'number' || option.type === 'integer' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value)
       : option.type === 'boolean' ? (value === 'true' ? true : value === 'false' ? false : value)
+      : option.type === 'array' ? value.split(',').map((item) => item.trim()).filter(Boolean)
       : value;
     const keys = option.path.split('.');
     let target = raw;

@@ -94,8 +94,69 @@ const cacheSchema = z
     maxEntries: z.number().int().min(1).default(10_000),
     maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     ttlMs: z.number().int().min(1).default(300_000),
+    accessRecheckMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(30_000)
+      .describe("a cached build or log is served to a credential only while its access to the project was confirmed this recently"),
   })
   .strict();
+
+/** Node's own HTTP server limits: a client that never finishes its request must not hold a socket. */
+const serverSchema = z
+  .object({
+    headersTimeoutMs: z.number().int().min(100).default(10_000).describe('ms a client has to send its request headers'),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(30_000)
+      .describe('ms a client has to send its whole request (headers and body); streams answered after that are not cut'),
+    keepAliveTimeoutMs: z.number().int().min(100).default(5_000).describe('ms an idle keep-alive connection stays open'),
+    maxConnections: z.number().int().min(1).default(10_000).describe('most client connections (HTTP and WebSocket) open at once'),
+    readyCacheMs: z.number().int().min(0).default(2_000).describe("ms `/ready` reuses its last upstream probe; 0 probes every time"),
+  })
+  .strict();
+
+/** graphql-sse's single-connection mode: a `PUT /graphql/stream` reservation holds state until its stream opens. */
+const sseSchema = z
+  .object({
+    reservationTtlMs: z.number().int().min(100).default(10_000).describe('ms a reservation waits for its event stream to open'),
+    maxReservations: z.number().int().min(1).default(1_000).describe('reservations open at once, in all'),
+    maxReservationsPerClient: z.number().int().min(1).default(10).describe('reservations open at once from one client address'),
+    maxReservationQueueBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024)
+      .describe('bytes of events a reservation may queue before its stream reads them; past it the operation ends'),
+  })
+  .strict();
+
+const corsSchema = z
+  .object({
+    origins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('origins (e.g. https://ci.example.com) allowed to call the gateway from a browser, with credentials; empty: no cross-origin access'),
+  })
+  .strict();
+
+function limitsSchemaDefaults() {
+  return {
+    maxDepth: 12,
+    maxAliases: 30,
+    maxDirectives: 50,
+    maxTokens: 2000,
+    maxCost: 20_000,
+    maxBodyBytes: 1024 * 1024,
+    maxBatch: 0,
+    maxUpstreamCalls: 250,
+    maxUpstreamBytes: 32 * 1024 * 1024,
+    maxWebSocketOperations: 100,
+  };
+}
 
 const configSchema = z
   .object({
@@ -118,9 +179,30 @@ const configSchema = z
         maxCost: z.number().int().min(1).default(20_000),
         maxBodyBytes: z.number().int().min(1024).default(1024 * 1024).describe('larger request bodies are refused with 413'),
         maxBatch: z.number().int().min(0).default(0).describe('operations in one batched request; 0 turns batching off'),
+        maxUpstreamCalls: z
+          .number()
+          .int()
+          .min(1)
+          .default(250)
+          .describe('upstream requests one operation (or one subscription event) may make; past it: UPSTREAM_BUDGET_EXCEEDED'),
+        maxUpstreamBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(32 * 1024 * 1024)
+          .describe('upstream response bytes one operation (or one subscription event) may read; past it: UPSTREAM_BUDGET_EXCEEDED'),
+        maxWebSocketOperations: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe('operations one WebSocket may have running at once; past it the socket closes with 4429'),
       })
       .strict()
-      .default({ maxDepth: 12, maxAliases: 30, maxDirectives: 50, maxTokens: 2000, maxCost: 20_000, maxBodyBytes: 1024 * 1024, maxBatch: 0 }),
+      .default(limitsSchemaDefaults()),
+    server: serverSchema.default(serverSchema.parse({})),
+    sse: sseSchema.default(sseSchema.parse({})),
+    cors: corsSchema.default(corsSchema.parse({})),
     requestDeadlineMs: z
       .number()
       .int()

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   UPSTREAM_ERROR: 'The upstream answered with an error or a body we could not read.',
   UNSUPPORTED_BY_UPSTREAM: 'This upstream kind cannot do this.',
   TRACE_OVERFLOW: 'A trace subscriber fell too far behind; subscribe again from `extensions.nextOffset`.',
+  UPSTREAM_BUDGET_EXCEEDED:
+    'The operation needs more upstream requests or bytes than `limits.maxUpstreamCalls` / `limits.maxUpstreamBytes` allow; ask for less.',
   SHUTTING_DOWN: 'The gateway is shutting down; subscribe again (another instance will answer).',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax (or has too many tokens).',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not fit the schema, or exceeds a limit named in `extensions.limit`.',
