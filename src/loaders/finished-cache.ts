@@ -7,8 +7,8 @@
  * with that credential in that project succeeded within `accessRecheckMs`; after that the next read
  * goes upstream (and confirms access again, or fails with the upstream's refusal). Off unless configured.
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { credentialDigest } from '../upstreams/credential-digest.js';
 import type { BuildModel, Credential, TraceSlice } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../upstreams/types.js';
 
@@ -32,12 +32,6 @@ export interface BuildCacheKey {
 }
 
 type Entry = { build: BuildModel } | { trace: TraceSlice };
-
-/** A one-way digest: the cache never holds a credential itself. */
-function credentialDigest(credential: Credential | undefined): string {
-  if (!credential) return 'anonymous';
-  return createHash('sha256').update(`${credential.in ?? 'header'}\0${credential.name}\0${credential.value}`).digest('base64url');
-}
 
 export class FinishedBuildCache {
   readonly #entries: LRUCache<string, Entry>;
