@@ -43,6 +43,7 @@ class Member implements PollerMember {
   position: number | undefined;
   failure: BuildgateError | undefined;
   holdingSince: number | undefined;
+  readAt: number | undefined;
   #wake: (() => void) | undefined;
 
   constructor(

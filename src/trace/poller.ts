@@ -45,6 +45,8 @@ export interface PollerMember {
   failure?: BuildgateError;
   /** Since when this member, the fastest reader, has kept a full tail waiting (undefined once it caught up). */
   holdingSince?: number;
+  /** When its consumer last took a piece of the tail. */
+  readAt?: number;
   wake(): void;
   /** Ends this member's stream with TRACE_OVERFLOW at the offset it has been sent up to. Idempotent. */
   overflow(): void;
@@ -209,6 +211,7 @@ export class BuildPoller {
 
   /** A member read something: the poller may be waiting for room in the tail. */
   progress(member: PollerMember): void {
+    member.readAt = Date.now();
     if (member.position !== undefined && member.position >= this.tail.end) member.holdingSince = undefined;
     this.#progress?.();
   }
@@ -216,18 +219,22 @@ export class BuildPoller {
   /**
    * With the tail full, waits until the member furthest along has read to the tail's end: the poller
    * runs at the pace of its fastest reader, so one reader of a large log is not overrun, while a
-   * slower member never holds anyone up (it is overrun, and told so). The fastest may hold the poller
-   * for the grace period in all, not per wait: a leader that stopped reading costs the others once.
+   * slower member never holds anyone up (it is overrun, and told so). The leader may hold the poller
+   * for the grace period in all, not per wait; while other readers wait too, only as long as it keeps
+   * reading (a poll interval without a read ends the wait), so a reader that stops at the head, or
+   * keeps resubscribing there, costs the others at most an interval.
    */
   async #waitForLeader(): Promise<void> {
     for (;;) {
       const leader = this.#leader();
       if (this.#stopped || !leader || leader.position! >= this.tail.end) return;
-      leader.holdingSince ??= Date.now();
-      const deadline = leader.holdingSince + this.#options.slowSubscriberGraceMs;
-      if (Date.now() >= deadline) return;
+      const now = Date.now();
+      leader.holdingSince ??= now;
+      let deadline = leader.holdingSince + this.#options.slowSubscriberGraceMs;
+      if (this.#othersRead(leader)) deadline = Math.min(deadline, Math.max(leader.readAt ?? now, leader.holdingSince) + this.#options.intervalMs);
+      if (now >= deadline) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        const timer = setTimeout(resolve, Math.max(1, deadline - now));
         this.#progress = () => {
           clearTimeout(timer);
           resolve();
@@ -235,6 +242,12 @@ export class BuildPoller {
       });
       this.#progress = undefined;
     }
+  }
+
+  /** Whether a member besides `leader` reads the tail. */
+  #othersRead(leader: PollerMember): boolean {
+    for (const member of this.#members) if (member !== leader && !member.failure && member.position !== undefined) return true;
+    return false;
   }
 
   /** The member reading the tail that is furthest along. */
