@@ -84,7 +84,7 @@ const traceSchema = z
     maxPollIntervalMs: z.number().int().min(10).default(10_000).describe('longest ms between polls while nothing changes'),
     recheckMs: z.number().int().min(10).default(30_000).describe("ms between two checks of one subscriber's credential"),
     tailBytes: z.number().int().min(1024).default(4 * 1024 * 1024).describe('log kept per watched build for subscribers to read'),
-    slowSubscriberGraceMs: z.number().int().min(0).default(5000).describe('ms a full tail waits for slow subscribers'),
+    slowSubscriberGraceMs: z.number().int().min(0).default(5000).describe('ms a subscriber may stay behind the tail (or hold a full tail as its fastest reader) before it gets TRACE_OVERFLOW and is dropped'),
   })
   .strict();
 

@@ -2,10 +2,13 @@
  * The optional cross-request cache of finished builds: a GitLab build in a terminal status (and its
  * log) no longer changes, so it can be served without an upstream request. Bounded (entries, bytes),
  * expiring (TTL), and keyed by credential — an entry read with one credential is never served to
- * another, which must show the upstream it may see the build. Off unless configured.
+ * another, which must show the upstream it may see the build. A credential can be revoked, or lose its
+ * access to the project, long before an entry expires: an entry is served only while an upstream read
+ * with that credential in that project succeeded within `accessRecheckMs`; after that the next read
+ * goes upstream (and confirms access again, or fails with the upstream's refusal). Off unless configured.
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { credentialDigest } from '../upstreams/credential-digest.js';
 import type { BuildModel, Credential, TraceSlice } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../upstreams/types.js';
 
@@ -16,7 +19,11 @@ export interface FinishedCacheOptions {
   maxBytes: number;
   /** ms an entry lives: bounds how long a change made outside the gateway (an erase) can go unseen. @default 300000 */
   ttlMs: number;
+  /** ms a successful upstream read confirms a credential's access to a project for. @default 30000 */
+  accessRecheckMs?: number;
 }
+
+export const DEFAULT_ACCESS_RECHECK_MS = 30_000;
 
 export interface BuildCacheKey {
   upstream: string;
@@ -26,18 +33,15 @@ export interface BuildCacheKey {
 
 type Entry = { build: BuildModel } | { trace: TraceSlice };
 
-/** A one-way digest: the cache never holds a credential itself. */
-function credentialDigest(credential: Credential | undefined): string {
-  if (!credential) return 'anonymous';
-  return createHash('sha256').update(`${credential.in ?? 'header'}\0${credential.name}\0${credential.value}`).digest('base64url');
-}
-
 export class FinishedBuildCache {
   readonly #entries: LRUCache<string, Entry>;
   /** Bumped by `invalidate`, so entries of a build a mutation changed are never served again. */
   readonly #generations = new Map<string, number>();
+  /** Project and credential digest → confirmed recently; an expired entry means "ask the upstream again". */
+  readonly #access: LRUCache<string, true>;
 
   constructor(options: FinishedCacheOptions) {
+    this.#access = new LRUCache<string, true>({ max: options.maxEntries, ttl: options.accessRecheckMs ?? DEFAULT_ACCESS_RECHECK_MS });
     this.#entries = new LRUCache<string, Entry>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
@@ -51,22 +55,41 @@ export class FinishedBuildCache {
     return `${kind}\0${buildKey}\0${this.#generations.get(buildKey) ?? 0}\0${credentialDigest(credential)}\0${extra}`;
   }
 
+  #accessKey(build: BuildCacheKey, credential: Credential | undefined): string {
+    return `${JSON.stringify([build.upstream, build.projectId])}\0${credentialDigest(credential)}`;
+  }
+
+  /** Whether this credential's access to the build's project was confirmed recently enough to serve from memory. */
+  #mayServe(key: BuildCacheKey, credential: Credential | undefined): boolean {
+    return this.#access.get(this.#accessKey(key, credential)) === true;
+  }
+
+  /** An upstream read of this project with this credential just succeeded. */
+  confirmAccess(key: BuildCacheKey, credential: Credential | undefined): void {
+    this.#access.set(this.#accessKey(key, credential), true);
+  }
+
   getBuild(key: BuildCacheKey, credential: Credential | undefined): BuildModel | undefined {
+    if (!this.#mayServe(key, credential)) return undefined;
     const entry = this.#entries.get(this.#key('build', key, credential));
     return entry && 'build' in entry ? entry.build : undefined;
   }
 
-  /** Keeps the build only if it is finished. */
+  /** Call with what an upstream read with `credential` answered: confirms access, and keeps the build only if it is finished. */
   setBuild(key: BuildCacheKey, credential: Credential | undefined, build: BuildModel): void {
+    this.confirmAccess(key, credential);
     if (TERMINAL_STATUSES.has(build.status)) this.#entries.set(this.#key('build', key, credential), { build });
   }
 
   getTrace(key: BuildCacheKey, credential: Credential | undefined, window: string): TraceSlice | undefined {
+    if (!this.#mayServe(key, credential)) return undefined;
     const entry = this.#entries.get(this.#key('trace', key, credential, window));
     return entry && 'trace' in entry ? entry.trace : undefined;
   }
 
+  /** Call with what an upstream read with `credential` answered: confirms access, and keeps the log window. */
   setTrace(key: BuildCacheKey, credential: Credential | undefined, window: string, trace: TraceSlice): void {
+    this.confirmAccess(key, credential);
     this.#entries.set(this.#key('trace', key, credential, window), { trace });
   }
 

@@ -3,7 +3,7 @@ import type { MutationResolvers } from '../generated/resolvers.js';
 import { buildKey, entityKey } from '../loaders/index.js';
 import { decodeGlobalId } from '../relay.js';
 import type { BuildModel, CallContext, RetryOptions, Upstream } from '../upstreams/types.js';
-import { checkProjectId } from './helpers.js';
+import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 type Action = (adapter: Upstream, call: CallContext, projectId: string, locator: string) => Promise<BuildModel>;
 
@@ -12,9 +12,13 @@ type Action = (adapter: Upstream, call: CallContext, projectId: string, locator:
  * build (and its stages) is dropped, and the build the upstream answered is primed.
  */
 async function mutate(context: GatewayContext, globalId: string, action: Action): Promise<{ build: BuildModel }> {
-  const [upstream, projectId, locator] = decodeGlobalId(globalId, 'Build').parts as [string, string, string];
+  const [upstream, spelled, locatorInput] = decodeGlobalId(globalId, 'Build').parts as [string, string, string];
   const { adapter, call } = context.upstream(upstream);
-  const build = await action(adapter, call, checkProjectId(projectId), adapter.parseBuildLocator(locator));
+  const spelling = checkedProjectSpelling(adapter, spelled);
+  const locator = adapter.parseBuildLocator(locatorInput);
+  // The canonical key: what the mutation changes is forgotten under the one key every spelling reads.
+  const projectId = await canonicalProject(context, upstream, spelling);
+  const build = await action(adapter, call, projectId, locator);
   const touched = { upstream, projectId, id: locator };
   context.loaders.build.clear(touched);
   context.loaders.stages.clear(touched);

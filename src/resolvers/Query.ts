@@ -2,8 +2,9 @@ import type { GatewayContext } from '../context.js';
 import type { QueryResolvers } from '../generated/resolvers.js';
 import { decodeGlobalId } from '../relay.js';
 import type { BuildModel, ProjectModel } from '../upstreams/types.js';
-import { checkProjectId, selectsOnly } from './helpers.js';
+import { selectsOnly } from './helpers.js';
 import { loadNode } from './Node.js';
+import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 /** Fields of Project answerable without the project's own data. */
 const CHEAP_PROJECT_FIELDS = new Set(['__typename', 'upstream', 'builds', 'build', 'pipeline', 'commit']);
@@ -16,9 +17,10 @@ export const Query: QueryResolvers = {
   upstreams: (_parent, _args, context) => context.registry.list().map(({ adapter }) => adapter),
 
   project: async (_parent, { upstream, id }, context, info) => {
-    context.upstream(upstream);
-    const project: ProjectModel = { upstream, projectId: checkProjectId(id) };
-    const cheap = /^\d+$/.test(id) ? new Set([...CHEAP_PROJECT_FIELDS, 'id', 'upstreamId']) : CHEAP_PROJECT_FIELDS;
+    const spelling = checkedProjectSpelling(context.upstream(upstream).adapter, id);
+    // Every spelling of the project is one key (and one global id) from here on.
+    const project: ProjectModel = { upstream, projectId: await canonicalProject(context, upstream, spelling) };
+    const cheap = /^\d+$/.test(project.projectId) ? new Set([...CHEAP_PROJECT_FIELDS, 'id', 'upstreamId']) : CHEAP_PROJECT_FIELDS;
     if (selectsOnly(info, cheap)) return project;
     return context.loaders.project.load(project);
   },

@@ -4,14 +4,19 @@ import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import { decodeGlobalId } from '../relay.js';
 import type { WatchRequest } from '../trace/hub.js';
 import type { BuildModel, TraceChunkModel } from '../upstreams/types.js';
-import { checkProjectId } from './helpers.js';
+import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
-/** What the hub needs to watch the build a global id names, checked before any upstream request. */
-function watchRequest(context: GatewayContext, globalId: string): WatchRequest {
+/**
+ * What the hub needs to watch the build a global id names: checked before any upstream request, then
+ * keyed by the canonical project and build ids, so every spelling of a build shares one poller.
+ */
+async function watchRequest(context: GatewayContext, globalId: string): Promise<WatchRequest> {
   const [upstream, projectId, locator] = decodeGlobalId(globalId, 'Build').parts as [string, string, string];
   const { adapter, call } = context.upstream(upstream);
+  const spelling = checkedProjectSpelling(adapter, projectId);
+  const buildLocator = adapter.parseBuildLocator(locator);
   return {
-    address: { upstream, projectId: checkProjectId(projectId), locator: adapter.parseBuildLocator(locator) },
+    address: { upstream, projectId: await canonicalProject(context, upstream, spelling), locator: buildLocator },
     adapter,
     credential: call.credential,
     serviceCredential: context.registry.get(upstream)?.serviceCredential,
@@ -20,15 +25,15 @@ function watchRequest(context: GatewayContext, globalId: string): WatchRequest {
 
 export const Subscription: SubscriptionResolvers = {
   buildTrace: {
-    subscribe: (_parent, { id, offset }, context) => {
+    subscribe: async (_parent, { id, offset }, context) => {
       const start = offset ?? 0;
       if (!Number.isSafeInteger(start) || start < 0) throw badUserInput('`offset` must be 0 or more', { argument: 'offset' });
-      return context.traceHub.trace(watchRequest(context, id), start);
+      return context.traceHub.trace(await watchRequest(context, id), start);
     },
     resolve: (chunk: TraceChunkModel) => chunk,
   },
   buildStatus: {
-    subscribe: (_parent, { id }, context) => context.traceHub.status(watchRequest(context, id)),
+    subscribe: async (_parent, { id }, context) => context.traceHub.status(await watchRequest(context, id)),
     resolve: (build: BuildModel) => build,
   },
 };

@@ -10,7 +10,8 @@
  * Here nothing a value leaves behind refers to the next one.
  */
 export type Producer<T> = (
-  push: (value: T) => Promise<void>,
+  /** `taken` runs, synchronously, when the consumer takes the value (never for a value dropped at the end). */
+  push: (value: T, taken?: () => void) => Promise<void>,
   /** Ends the stream: the consumer gets the values already pushed, then `error` or the end. */
   stop: (error?: Error) => void,
   /** Settles when the stream ends, however it ends (the consumer leaving included). */
@@ -32,7 +33,7 @@ export class Channel<T> implements AsyncIterableIterator<T> {
   #ended = false;
   #error: Error | undefined;
   /** A value pushed and not yet taken, with its producer waiting. */
-  #offered: { value: T; taken: () => void } | undefined;
+  #offered: { value: T; taken: () => void; dropped: () => void } | undefined;
   readonly #waiting: Waiter<T>[] = [];
 
   constructor(producer: Producer<T>) {
@@ -70,14 +71,24 @@ export class Channel<T> implements AsyncIterableIterator<T> {
 
   #start(): void {
     this.#started = true;
-    const push = (value: T): Promise<void> => {
+    const push = (value: T, onTaken?: () => void): Promise<void> => {
       if (this.#ended) return Promise.resolve();
       const waiter = this.#waiting.shift();
       if (waiter) {
+        onTaken?.();
         waiter.resolve({ value, done: false });
         return Promise.resolve();
       }
-      return new Promise<void>((taken) => (this.#offered = { value, taken }));
+      return new Promise<void>((resolve) => {
+        this.#offered = {
+          value,
+          taken: () => {
+            onTaken?.();
+            resolve();
+          },
+          dropped: resolve,
+        };
+      });
     };
     const stop = (error?: Error) => this.#end(error, error !== undefined);
     this.#producer(push, stop, this.#stopped).then(
@@ -92,9 +103,9 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     this.#ended = true;
     this.#error = error;
     if (drop && this.#offered) {
-      const { taken } = this.#offered;
+      const { dropped } = this.#offered;
       this.#offered = undefined;
-      taken();
+      dropped();
     }
     this.#settleStopped();
     if (this.#offered) return;

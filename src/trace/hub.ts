@@ -39,14 +39,26 @@ const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
 
 class Member implements PollerMember {
   verified = true;
+  /** The offset this member has been sent up to (its consumer took everything before it). */
   position: number | undefined;
   failure: BuildgateError | undefined;
+  holdingSince: number | undefined;
+  readAt: number | undefined;
   #wake: (() => void) | undefined;
 
   constructor(
     readonly credential: Credential | undefined,
     readonly wantsTrace: boolean,
+    /** Ends the member's stream with `error`, even while a value waits for its consumer. */
+    readonly end: (error: BuildgateError) => void,
   ) {}
+
+  overflow(): void {
+    if (this.failure || this.position === undefined) return;
+    this.failure = overflowError(this.position);
+    this.end(this.failure);
+    this.wake();
+  }
 
   wake(): void {
     const wake = this.#wake;
@@ -99,11 +111,7 @@ export class TraceHub {
         if (failure) throw failure;
         const { tail } = poller;
         if (next < tail.start) {
-          if (live) {
-            throw new BuildgateError('TRACE_OVERFLOW', 'this subscriber fell too far behind the log; resubscribe from nextOffset', {
-              extensions: { nextOffset: next },
-            });
-          }
+          if (live) throw overflowError(next);
           member.position = undefined;
           next = await this.#backfill(request, build, next, () => poller.tail.start, push, isStopped, member);
           continue;
@@ -112,12 +120,16 @@ export class TraceHub {
         member.position = next;
         const piece = tail.readFrom(next);
         if (piece) {
-          next = piece.nextOffset;
-          member.position = next;
-          const complete = poller.ended && next >= poller.tail.end;
-          await push({ ...piece, size: poller.tail.end, atEnd: next >= poller.tail.end, complete });
-          poller.progress();
-          if (complete) return;
+          const atEnd = piece.nextOffset >= poller.tail.end;
+          const complete = poller.ended && atEnd;
+          // The position moves only once the consumer took the piece: an overflow while it waits
+          // tells the client to resume from this piece, which it never got.
+          await push({ ...piece, size: poller.tail.end, atEnd, complete }, () => {
+            next = piece.nextOffset;
+            member.position = next;
+          });
+          poller.progress(member);
+          if (complete && next >= piece.nextOffset) return;
           continue;
         }
         if (poller.ended) {
@@ -175,7 +187,7 @@ export class TraceHub {
       /** Undefined for a build that had already finished: nothing left to poll. */
       poller: BuildPoller | undefined,
       build: BuildModel,
-      push: (value: T) => Promise<unknown>,
+      push: (value: T, taken?: () => void) => Promise<unknown>,
       isStopped: () => boolean,
     ) => Promise<void>,
   ): AsyncIterableIterator<T> {
@@ -185,7 +197,7 @@ export class TraceHub {
         return;
       }
       let stopped = false;
-      const member = new Member(request.credential, offset !== undefined);
+      const member = new Member(request.credential, offset !== undefined, stop);
       const end = () => {
         stopped = true;
         member.wake();
@@ -331,6 +343,12 @@ export class TraceHub {
     if (next < tailStart()) await member.nextWake();
     return next;
   }
+}
+
+function overflowError(nextOffset: number): BuildgateError {
+  return new BuildgateError('TRACE_OVERFLOW', 'this subscriber fell too far behind the log; resubscribe from nextOffset', {
+    extensions: { nextOffset },
+  });
 }
 
 function keyOf(address: BuildAddress): string {

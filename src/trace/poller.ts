@@ -20,7 +20,10 @@ export interface PollerOptions {
   tailChars: number;
   /** Consecutive failed polls after which every subscriber gets the error. @default 10 */
   maxFailures: number;
-  /** ms the poller waits, with a full tail, for slow subscribers before it drops what they have not read. @default 5000 */
+  /**
+   * ms a subscriber may hold the poller up (as its fastest reader) or stay overrun (its next byte gone
+   * from the tail) before it gets TRACE_OVERFLOW and is dropped. @default 5000
+   */
   slowSubscriberGraceMs: number;
 }
 
@@ -40,7 +43,13 @@ export interface PollerMember {
   readonly wantsTrace: boolean;
   /** Set when this member may no longer receive anything. */
   failure?: BuildgateError;
+  /** Since when this member, the fastest reader, has kept a full tail waiting (undefined once it caught up). */
+  holdingSince?: number;
+  /** When its consumer last took a piece of the tail. */
+  readAt?: number;
   wake(): void;
+  /** Ends this member's stream with TRACE_OVERFLOW at the offset it has been sent up to. Idempotent. */
+  overflow(): void;
 }
 
 const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
@@ -69,6 +78,8 @@ export class BuildPoller {
   #stopped = false;
   #abort = new AbortController();
   #progress: (() => void) | undefined;
+  /** Members overrun and waiting out their grace period. */
+  readonly #overrun = new WeakSet<PollerMember>();
 
   constructor(
     address: BuildAddress,
@@ -161,9 +172,10 @@ export class BuildPoller {
         offset: this.tail.end,
         attempt: build.attempt,
       })) {
-        if (this.tail.wouldOverflow(slice)) await this.#letReadersCatchUp();
+        if (this.tail.wouldOverflow(slice)) await this.#waitForLeader();
         if (this.#stopped) return;
         this.tail.append(slice);
+        this.#dropOverrun();
         this.#wakeAll();
       }
       if (this.tail.end !== before) changed = true;
@@ -198,27 +210,68 @@ export class BuildPoller {
   }
 
   /** A member read something: the poller may be waiting for room in the tail. */
-  progress(): void {
+  progress(member: PollerMember): void {
+    member.readAt = Date.now();
+    if (member.position !== undefined && member.position >= this.tail.end) member.holdingSince = undefined;
     this.#progress?.();
   }
 
   /**
-   * With the tail full, waits (at most the grace period) until every member reading the tail has read
-   * to its end, so one fast reader of a large log is not overrun; a slower one is then left behind.
+   * With the tail full, waits until the member furthest along has read to the tail's end: the poller
+   * runs at the pace of its fastest reader, so one reader of a large log is not overrun, while a
+   * slower member never holds anyone up (it is overrun, and told so). The leader may hold the poller
+   * for the grace period in all, not per wait; while other readers wait too, only as long as it keeps
+   * reading (a poll interval without a read ends the wait), so a reader that stops at the head, or
+   * keeps resubscribing there, costs the others at most an interval.
    */
-  async #letReadersCatchUp(): Promise<void> {
-    const deadline = Date.now() + this.#options.slowSubscriberGraceMs;
-    const behind = () =>
-      [...this.#members].some((member) => !member.failure && member.position !== undefined && member.position < this.tail.end);
-    while (!this.#stopped && behind() && Date.now() < deadline) {
+  async #waitForLeader(): Promise<void> {
+    for (;;) {
+      const leader = this.#leader();
+      if (this.#stopped || !leader || leader.position! >= this.tail.end) return;
+      const now = Date.now();
+      leader.holdingSince ??= now;
+      let deadline = leader.holdingSince + this.#options.slowSubscriberGraceMs;
+      if (this.#othersRead(leader)) deadline = Math.min(deadline, Math.max(leader.readAt ?? now, leader.holdingSince) + this.#options.intervalMs);
+      if (now >= deadline) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        const timer = setTimeout(resolve, Math.max(1, deadline - now));
         this.#progress = () => {
           clearTimeout(timer);
           resolve();
         };
       });
       this.#progress = undefined;
+    }
+  }
+
+  /** Whether a member besides `leader` reads the tail. */
+  #othersRead(leader: PollerMember): boolean {
+    for (const member of this.#members) if (member !== leader && !member.failure && member.position !== undefined) return true;
+    return false;
+  }
+
+  /** The member reading the tail that is furthest along. */
+  #leader(): PollerMember | undefined {
+    let leader: PollerMember | undefined;
+    for (const member of this.#members) {
+      if (member.failure || member.position === undefined) continue;
+      if (!leader || member.position > leader.position!) leader = member;
+    }
+    return leader;
+  }
+
+  /**
+   * Members whose next byte the tail no longer holds cannot catch up from it: each gets TRACE_OVERFLOW
+   * after the grace period (at once if it reads before), and leaves; nobody waits for it meanwhile.
+   */
+  #dropOverrun(): void {
+    for (const member of this.#members) {
+      if (member.failure || member.position === undefined || member.position >= this.tail.start || this.#overrun.has(member)) continue;
+      this.#overrun.add(member);
+      setTimeout(() => {
+        this.#overrun.delete(member);
+        if (this.#members.has(member)) member.overflow();
+      }, this.#options.slowSubscriberGraceMs).unref?.();
     }
   }
 

@@ -65,9 +65,11 @@ export abstract class GitLabUpstreamBase implements Upstream {
   /** One build entity of this API version as a model. */
   protected abstract toBuild(projectId: string, job: GitLabJob): BuildModel;
 
+  /** A job id; leading zeros name the same job (`007` is `7`), so they are dropped. */
   parseBuildLocator(input: string): string {
-    if (!/^[1-9]\d{0,17}$/.test(input)) throw badUserInput(`"${input.slice(0, 80)}" is not a GitLab job id`, { argument: 'id' });
-    return input;
+    const id = /^\d{1,18}$/.test(input) ? input.replace(/^0+(?=\d)/, '') : '';
+    if (!/^[1-9]\d{0,17}$/.test(id)) throw badUserInput(`"${input.slice(0, 80)}" is not a GitLab job id`, { argument: 'id' });
+    return id;
   }
 
   getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
