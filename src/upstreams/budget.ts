@@ -2,8 +2,8 @@
  * The upstream budget of one operation (or of one subscription event): how many upstream requests it
  * may send and how many response bytes it may read, whatever its variables, aliases or defaults.
  * `http.ts` charges a call before sending it (a retry is a call) and bytes as a body is read; the
- * first charge past a limit fails, and so does every charge after it, so an operation that ran out
- * sends nothing more. The cost rule (`use-upstream-cost.ts`) refuses what it can see coming before
+ * first charge past a limit fails, and once either limit ran out no further call is sent (answers to
+ * calls already sent are still read, within the byte limit). The cost rule (`use-upstream-cost.ts`) refuses what it can see coming before
  * execution; this is the backstop for what it cannot (partial models, upstream page sizes, retries).
  */
 import { BuildgateError } from '../errors.js';
@@ -60,16 +60,15 @@ export class UpstreamBudget {
 
   /** Charges `count` body bytes read from `upstream`; throws UPSTREAM_BUDGET_EXCEEDED past the limit (the caller stops reading). */
   chargeBytes(upstream: string, count: number): void {
-    if (this.#exceeded) throw this.#error(upstream);
+    // Calls already sent when the call budget ran out are still read: only bytes past the byte limit fail.
     this.#bytes += count;
     if (this.#bytes > this.limits.maxBytes) {
-      this.#exceeded = 'maxUpstreamBytes';
-      throw this.#error(upstream);
+      this.#exceeded ??= 'maxUpstreamBytes';
+      throw this.#error(upstream, 'maxUpstreamBytes');
     }
   }
 
-  #error(upstream: string): BuildgateError {
-    const limit = this.#exceeded ?? 'maxUpstreamCalls';
+  #error(upstream: string, limit: BudgetLimitName = this.#exceeded ?? 'maxUpstreamCalls'): BuildgateError {
     const max = limit === 'maxUpstreamCalls' ? this.limits.maxCalls : this.limits.maxBytes;
     const what = limit === 'maxUpstreamCalls' ? `${max} upstream requests` : `${max} bytes of upstream responses`;
     return new BuildgateError('UPSTREAM_BUDGET_EXCEEDED', `this operation would need more than ${what} (limits.${limit}); ask for less`, {

@@ -197,7 +197,7 @@ export class UpstreamHttp {
             yield chunk as Buffer;
           }
         } catch (error) {
-          body.destroy();
+          discard(body);
           if (error instanceof BuildgateError) throw error;
           throw upstream.#networkError(error);
         }
@@ -292,7 +292,7 @@ export class UpstreamHttp {
       return { data, status: response.statusCode, headers: response.headers };
     } catch (error) {
       // A reader that stopped (the budget ran out, a body too large) leaves the rest unread: drop it.
-      response.body.destroy();
+      discard(response.body);
       if (error instanceof BuildgateError) throw error;
       throw this.#networkError(error);
     }
@@ -385,6 +385,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Drops the unread rest of a body (closing its socket); the abort it causes is expected, not an error to report. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  if (body.destroyed || body.readableEnded) return;
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** The first value of a response header that may repeat. */
