@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamBudget } from '../src/upstreams/budget.js';
+import { bigLog } from './helpers/big-log.js';
 import { type Stack, codes, startStack } from './helpers/stack.js';
 
 const aliased = (count: number, selection: string) =>
@@ -18,21 +19,6 @@ const fault = async (stack: Stack, rule: Record<string, unknown>) => {
   const response = await fetch(`${stack.simulator.url}/__sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
   expect(response.status).toBe(201);
 };
-
-/** A finished job of project 1 whose log is `bytes` long; returns its job id. */
-export async function bigLog(stack: Stack, bytes: number): Promise<string> {
-  const created = await fetch(`${stack.simulator.url}/__sim/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ project: 1, name: 'big-log', logBytesPerTick: bytes, totalBytes: bytes }),
-  }).then((r) => r.json() as Promise<{ id: number }>);
-  for (let i = 0; i < 20; i++) {
-    const job = await stack.rest(`/projects/1/jobs/${created.id}`, 'glpat-developer');
-    if (job.body.status === 'success') return String(created.id);
-    stack.simulator.tick();
-  }
-  throw new Error('the big-log job did not finish');
-}
 
 describe('cost counts `first` from variables and defaults (issue #12 item 1)', () => {
   let stack: Stack;
@@ -120,7 +106,8 @@ describe('the per-operation byte budget (issue #12 item 3)', () => {
   const MAX_BYTES = 4096;
   beforeAll(async () => {
     stack = await startStack({
-      simulator: { tickMs: 3_600_000 },
+      // Range honoured, so a small trace window is a small read (a whole-log 200 arrives in socket-sized chunks).
+      simulator: { tickMs: 3_600_000, traceRange: true },
       upstream: { token: 'glpat-developer' },
       gateway: { limits: { maxUpstreamBytes: MAX_BYTES } } as never,
     });

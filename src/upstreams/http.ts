@@ -185,6 +185,8 @@ export class UpstreamHttp {
   async getStream(call: CallContext, request: UpstreamRequest): Promise<UpstreamStream> {
     const { data, status, headers } = await this.#send(call, 'GET', request, async (raw, _headers, charge) => ({ raw, charge }));
     const { raw: body, charge } = data;
+    // A reader that stops early closes the body, which undici reports as an abort: expected, not a crash.
+    body.on('error', () => {});
     const upstream = this;
     return {
       status,
