@@ -53,6 +53,44 @@ describe('cost counts `first` from variables and defaults (issue #12 item 1)', (
   });
 });
 
+describe('identical lists in one operation cost one upstream call (issue #12 item 2a)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ simulator: { tickMs: 3_600_000 }, upstream: { token: 'glpat-developer' } });
+  });
+  afterAll(() => stack?.close());
+
+  it("reads each pipeline's builds once however many parent builds ask", async () => {
+    await stack.resetStats();
+    const response = await stack.graphql('{ project(upstream: "gitlab", id: "1") { builds(first: 20) { nodes { pipeline { id builds(first: 5) { nodes { id } } } } } } }');
+    expect(response.errors).toBeUndefined();
+    const nodes = response.data!.project.builds.nodes as Array<{ pipeline: { id: string } }>;
+    expect(nodes).toHaveLength(20);
+    const pipelines = new Set(nodes.map((node) => node.pipeline.id));
+    // The seeded project runs several builds per pipeline, so twenty builds share fewer pipelines.
+    expect(pipelines.size).toBeLessThan(20);
+    const stats = await stack.stats();
+    expect(stats.routes['GET /api/v4/projects/:id/pipelines/:pipeline_id/jobs']).toBe(pipelines.size);
+    expect(stats.total).toBe(1 + pipelines.size);
+  });
+
+  it('reads aliased copies of one list once, whatever the order of their scope', async () => {
+    await stack.resetStats();
+    const response = await stack.graphql(`{ project(upstream: "gitlab", id: "1") {
+      a: builds(first: 4, scope: [SUCCESS, FAILED]) { nodes { id } }
+      b: builds(first: 4, scope: [FAILED, SUCCESS]) { nodes { id } }
+      c: builds(first: 4, scope: [SUCCESS, FAILED]) { edges { node { id } } }
+      d: builds(first: 5, scope: [SUCCESS, FAILED]) { nodes { id } }
+    } }`);
+    expect(response.errors).toBeUndefined();
+    const { a, b, c } = response.data!.project;
+    expect(b.nodes).toEqual(a.nodes);
+    expect(c.edges.map((edge: { node: unknown }) => edge.node)).toEqual(a.nodes);
+    // a, b and c are one list; d is another page size.
+    expect((await stack.stats()).routes['GET /api/v4/projects/:id/jobs']).toBe(2);
+  });
+});
+
 describe('the per-operation upstream budget (issue #12 item 3)', () => {
   let stack: Stack;
   const MAX_CALLS = 10;
