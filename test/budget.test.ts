@@ -44,6 +44,21 @@ describe('cost counts `first` from variables and defaults (issue #12 item 1)', (
     expect((await stack.stats()).total).toBe(0);
   });
 
+  it('prices the same document anew for each execution whose variables reach `first` or `@include`', async () => {
+    const query = `query($n: Int, $deep: Boolean!) { ${aliased(1, 'builds(first: $n) { nodes { id pipeline @include(if: $deep) { builds(first: 100) { nodes { id } } } } }')} }`;
+    for (const [variables, refused] of [
+      [{ n: 3, deep: true }, false],
+      [{ n: 100, deep: true }, true],
+      [{ n: 100, deep: false }, false],
+      [{ n: 3, deep: true }, false],
+    ] as const) {
+      await stack.resetStats();
+      const response = await stack.graphql(query, variables);
+      expect(codes(response), JSON.stringify(variables)).toEqual(refused ? ['GRAPHQL_VALIDATION_FAILED'] : []);
+      if (refused) expect((await stack.stats()).total).toBe(0);
+    }
+  });
+
   it('answers the same shape with small pages', async () => {
     await stack.resetStats();
     const response = await stack.graphql(`query($n: Int) { ${aliased(2, NESTED)} }`, { n: 3 });

@@ -9,7 +9,7 @@
  * prices a field. Runs at execute (and subscribe) time, because validation results are cached per
  * document and never see the variables.
  */
-import { GraphQLError, type DocumentNode, type GraphQLSchema, getNamedType, isLeafType } from 'graphql';
+import { type ASTNode, BREAK, GraphQLError, type DocumentNode, type GraphQLSchema, getNamedType, isLeafType, visit } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE } from '../resolvers/helpers.js';
@@ -45,6 +45,38 @@ export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
   };
 }
 
+/** Arguments and directives whose value changes an operation's cost. */
+const PRICED_ARGUMENTS = new Set(['first', 'limit']);
+const PRICED_DIRECTIVES = new Set(['include', 'skip']);
+
+/** Whether any variable of the document reaches a priced argument or directive (else its cost is the document's). */
+function costDependsOnVariables(document: DocumentNode): boolean {
+  const hasVariable = (node: ASTNode): boolean => {
+    let found = false;
+    visit(node, {
+      Variable() {
+        found = true;
+        return BREAK;
+      },
+    });
+    return found;
+  };
+  let depends = false;
+  visit(document, {
+    Argument(node) {
+      if (!PRICED_ARGUMENTS.has(node.name.value) || !hasVariable(node.value)) return undefined;
+      depends = true;
+      return BREAK;
+    },
+    Directive(node) {
+      if (!PRICED_DIRECTIVES.has(node.name.value) || !hasVariable(node)) return undefined;
+      depends = true;
+      return BREAK;
+    },
+  });
+  return depends;
+}
+
 function costError(cost: number, max: number): GraphQLError {
   return new GraphQLError(`Query cost limit of ${max} exceeded, found ${cost}: ask for fewer or smaller lists`, {
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'maxCost', cost, max, http: { status: 400 } },
@@ -53,18 +85,24 @@ function costError(cost: number, max: number): GraphQLError {
 
 export function useUpstreamCost(options: UpstreamCostOptions): Plugin {
   const estimators = [upstreamCostEstimator(options.maxFirst)];
-  // An operation without variable definitions costs the same every time: price its document once.
+  // A document whose variables reach no priced argument costs the same every time: price it once (yoga
+  // hands the same DocumentNode for the same text). Others are priced per execution, and not cached:
+  // a cache keyed by variable values would grow with whatever values clients send.
+  const dependsOnVariables = new WeakMap<DocumentNode, boolean>();
   const constant = new WeakMap<DocumentNode, Map<string, number>>();
 
   const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null) => {
-    const usesVariables = document.definitions.some((d) => d.kind === 'OperationDefinition' && (d.variableDefinitions?.length ?? 0) > 0);
+    let usesVariables = dependsOnVariables.get(document);
+    if (usesVariables === undefined) dependsOnVariables.set(document, (usesVariables = costDependsOnVariables(document)));
     const key = operationName ?? '';
-    if (!usesVariables) {
+    // Only names the document defines are kept, so the cache is bounded by the document's size.
+    const cacheable = !usesVariables && (!operationName || document.definitions.some((d) => d.kind === 'OperationDefinition' && d.name?.value === operationName));
+    if (cacheable) {
       const cached = constant.get(document)?.get(key);
       if (cached !== undefined) return cached;
     }
     const cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators });
-    if (!usesVariables) {
+    if (cacheable) {
       let byName = constant.get(document);
       if (!byName) constant.set(document, (byName = new Map()));
       byName.set(key, cost);
