@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamBudget } from '../src/upstreams/budget.js';
 import { bigLog } from './helpers/big-log.js';
 import { type Stack, codes, startStack } from './helpers/stack.js';
+import { subscriptionClient, until } from './helpers/subscribe.js';
 
 const aliased = (count: number, selection: string) =>
   Array.from({ length: count }, (_, i) => `a${i}: project(upstream: "gitlab", id: "1") { ${selection} }`).join(' ');
@@ -186,6 +187,48 @@ describe('the per-operation byte budget (issue #12 item 3)', () => {
     expect(codes(whole)).toEqual(['UPSTREAM_BUDGET_EXCEEDED']);
     expect(whole.errors![0]!.extensions).toMatchObject({ limit: 'maxUpstreamBytes' });
     expect((await stack.stats()).routes['GET /api/v4/projects/:id/jobs/:job_id/trace']).toBe(2);
+  });
+});
+
+describe('each subscription event has its own budget (issue #12 item 3)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      simulator: { tickMs: 3_600_000 },
+      upstream: { token: 'glpat-developer' },
+      gateway: { limits: { maxUpstreamCalls: 1 }, trace: { pollIntervalMs: 20, maxPollIntervalMs: 40 } } as never,
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('resolves every buildStatus event within maxUpstreamCalls = 1', async () => {
+    const created = await fetch(`${stack.simulator.url}/__sim/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: 1, name: 'status-events', logBytesPerTick: 64, totalBytes: 4096 }),
+    }).then((r) => r.json() as Promise<{ id: number }>);
+    const found = await stack.graphql(`{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`);
+    const client = subscriptionClient('sse', stack.gateway.url);
+    // `project { name }` is not in a job's JSON: one upstream request per event, the whole budget.
+    const sub = client.subscribe<{ status: string; project: { name: string } }>('subscription($id: ID!) { buildStatus(id: $id) { status project { name } } }', { id: found.data!.project.build.id });
+    try {
+      await until(() => sub.values.length > 0, 10_000, 'the first event');
+      await stack.resetStats();
+      // Each tick moves the job on (and grows its log) until it succeeds.
+      for (let i = 0; i < 200 && !(await Promise.race([sub.done.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30))])); i++) {
+        stack.simulator.tick();
+      }
+      const { errors } = await sub.done;
+      expect(errors).toBeUndefined();
+      expect(sub.values.length).toBeGreaterThanOrEqual(2);
+      expect(sub.values.every((value) => typeof value.project.name === 'string')).toBe(true);
+      expect(sub.values.at(-1)!.status).toMatch(/SUCCESS|FAILED/);
+      // One project read per event after the reset: fresh loaders and a fresh budget each time.
+      expect((await stack.stats()).routes['GET /api/v4/projects/:id']).toBe(sub.values.length - 1);
+    } finally {
+      sub.stop();
+      await client.dispose();
+    }
   });
 });
 
