@@ -61,3 +61,39 @@ describe.each([
     expect(codes(past)).toEqual(['BAD_USER_INPUT']);
   });
 });
+
+describe('aliased windows on a line-numbered log (bk-ci)', () => {
+  const BUILD = 'p-demo/b-8737a7af414b435fd3bbeac4d79b6169';
+  const LOGS_ROUTE = 'GET /ms/openapi/api/apigw/v3/projects/:projectId/pipelines/:pipelineId/builds/:buildId/logs/after';
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      simulator: { tickMs: 3_600_000 },
+      upstreams: (url) => [{ name: 'bkci', kind: 'bkci-apigw', baseUrl: `${url}/ms/openapi/api/apigw/v3`, token: 'alice' }],
+    });
+  });
+  afterAll(() => stack?.close());
+
+  const trace = (windows: Array<[number, number]>) =>
+    stack.graphql(`query($id: ID!) { project(upstream: "bkci", id: "demo") { build(id: $id) { ${windows.map(([offset, limit], i) => `w${i}: trace(offset: ${offset}, limit: ${limit}) { offset nextOffset content size complete }`).join(' ')} } } }`, { id: BUILD });
+
+  it('cuts every window from one read, each as it reads alone', async () => {
+    const windows: Array<[number, number]> = [[0, 5], [3, 4], [10, 2], [0, 5], [2, 1000]];
+    const alone = [];
+    for (const window of windows) {
+      const response = await trace([window]);
+      expect(response.errors).toBeUndefined();
+      alone.push(response.data!.project.build.w0);
+    }
+    await stack.resetStats();
+    const one = await trace([[0, 1002]]);
+    const single = (await stack.stats()).routes[LOGS_ROUTE]!;
+    expect(one.errors).toBeUndefined();
+    await stack.resetStats();
+    const together = await trace(windows);
+    expect(together.errors).toBeUndefined();
+    windows.forEach((_window, i) => expect(together.data!.project.build[`w${i}`]).toEqual(alone[i]));
+    // The build's status (for its attempt) and one paged read of the span, as for one window.
+    expect((await stack.stats()).routes[LOGS_ROUTE]).toBe(single);
+  });
+});

@@ -1,11 +1,12 @@
 /**
- * Build logs read at most once per operation: every `Build.trace(offset, limit)` of one build in one
- * tick of execution (aliases, the same build reached through several lists) is served from one
- * upstream read, from the lowest offset asked to the furthest end asked, and each window is cut out of
- * it. Identical windows are one key. Line-numbered logs (bk-ci) cannot be cut by offset without their
- * line numbers, so there each distinct window reads for itself (its pages stop at its own limit).
+ * Build logs read once per operation: every `Build.trace(offset, limit)` of one build in one tick of
+ * execution (aliases, the same build reached through several lists) is served from one upstream read,
+ * from the lowest offset asked to the furthest end asked, and each window is cut out of it (bytes cut
+ * at character boundaries for GitLab, numbered lines for bk-ci). Identical windows are one key; windows
+ * more than a maximal window apart are read separately (see `clusters`).
  */
 import DataLoader from 'dataloader';
+import { linesWindow } from '../upstreams/line-window.js';
 import { cutWindow } from '../upstreams/log-window.js';
 import type { CallContext, TraceSlice, Upstream } from '../upstreams/types.js';
 
@@ -24,13 +25,10 @@ export type TraceLoader = DataLoader<TraceKey, TraceSlice, string>;
 const buildOf = (key: TraceKey): string => JSON.stringify([key.upstream, key.projectId, key.locator, key.attempt]);
 const traceKey = (key: TraceKey): string => JSON.stringify([key.upstream, key.projectId, key.locator, key.attempt, key.offset, key.limit]);
 
-/** The slice of every window of one build, from one read where the adapter's slices carry their bytes. */
+/** The slice of every window of one build, cut from one read spanning them all. */
 async function readWindows(adapter: Upstream, call: CallContext, keys: readonly TraceKey[]): Promise<Array<TraceSlice | Error>> {
   const [first] = keys as [TraceKey];
   const read = (offset: number, limit: number) => adapter.readTrace(call, first.projectId, first.locator, { offset, limit, attempt: first.attempt });
-  if (adapter.traceUnit !== 'BYTES') {
-    return Promise.all(keys.map((key) => read(key.offset, key.limit).catch((error: unknown) => toError(error))));
-  }
   const from = Math.min(...keys.map((key) => key.offset));
   const to = Math.max(...keys.map((key) => key.offset + key.limit));
   let whole: TraceSlice;
@@ -39,16 +37,44 @@ async function readWindows(adapter: Upstream, call: CallContext, keys: readonly 
   } catch (error) {
     return keys.map(() => toError(error));
   }
-  const { bytes } = whole;
-  if (!bytes) return Promise.all(keys.map((key) => read(key.offset, key.limit).catch((error: unknown) => toError(error))));
-  const source = { offset: whole.offset, bytes, toEnd: whole.atEnd, size: whole.size };
+  const { bytes, numberedLines } = whole;
+  const cut = bytes
+    ? (key: TraceKey) => cutWindow({ offset: whole.offset, bytes, toEnd: whole.atEnd, size: whole.size }, key.offset, key.limit)
+    : numberedLines
+      ? (key: TraceKey) => withoutLines(linesWindow(numberedLines, key.offset, key.limit, whole.atEnd))
+      : undefined;
+  // An adapter whose slices carry neither: each window reads for itself.
+  if (!cut) return Promise.all(keys.map((key) => read(key.offset, key.limit).catch((error: unknown) => toError(error))));
   return keys.map((key) => {
     try {
-      return cutWindow(source, key.offset, key.limit);
+      return cut(key);
     } catch (error) {
       return toError(error);
     }
   });
+}
+
+/** What resolvers (and the finished-build cache) keep: the text, not the read it was cut from. */
+function withoutLines(slice: TraceSlice): TraceSlice {
+  const { numberedLines: _lines, ...rest } = slice;
+  return rest;
+}
+
+/**
+ * Windows of one build in groups that one read serves well: sorted by offset, a window starting more
+ * than `gap` past the group's end starts a new group, so two windows far apart in a long log are two
+ * short reads (each stops at its end) rather than one read of everything between them.
+ */
+function clusters(keys: readonly TraceKey[], gap: number): TraceKey[][] {
+  const sorted = [...keys].sort((a, b) => a.offset - b.offset);
+  const groups: TraceKey[][] = [];
+  let end = Number.NEGATIVE_INFINITY;
+  for (const key of sorted) {
+    if (key.offset > end + gap) groups.push([key]);
+    else groups[groups.length - 1]!.push(key);
+    end = Math.max(end, key.offset + key.limit);
+  }
+  return groups;
 }
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
@@ -67,11 +93,14 @@ export function createTraceLoader(
         else byBuild.set(buildOf(key), [key]);
       }
       const slices = new Map<TraceKey, TraceSlice | Error>();
+      const reads = [...byBuild.values()].flatMap((group) => {
+        const { adapter, call } = resolve(group[0]!.upstream);
+        return clusters(group, adapter.maxTraceLimit).map((cluster) => ({ adapter, call, cluster }));
+      });
       await Promise.all(
-        [...byBuild.values()].map(async (group) => {
-          const { adapter, call } = resolve(group[0]!.upstream);
-          const results = await run(group[0]!.upstream, () => readWindows(adapter, call, group));
-          group.forEach((key, i) => slices.set(key, results[i]!));
+        reads.map(async ({ adapter, call, cluster }) => {
+          const results = await run(cluster[0]!.upstream, () => readWindows(adapter, call, cluster));
+          cluster.forEach((key, i) => slices.set(key, results[i]!));
         }),
       );
       return keys.map((key) => slices.get(key)!);

@@ -228,6 +228,14 @@ export interface TraceSlice {
   atEnd: boolean;
   /** The content's UTF-8 bytes, where the upstream sent bytes (GitLab's streamed log): keep these rather than `content`. */
   readonly bytes?: Buffer;
+  /** The content's lines with their numbers, where the log is line-numbered (bk-ci's `readTrace`): lets narrower windows be cut from one read. */
+  readonly numberedLines?: ReadonlyArray<NumberedLine>;
+}
+
+/** One line of a line-numbered log; `text` ends with its newline. */
+export interface NumberedLine {
+  lineNo: number;
+  text: string;
 }
 
 export type TraceUnit = 'BYTES' | 'LINES';
