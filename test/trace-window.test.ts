@@ -79,7 +79,7 @@ describe('aliased windows on a line-numbered log (bk-ci)', () => {
 
   it('cuts every window from one read, each as it reads alone', async () => {
     const windows: Array<[number, number]> = [[0, 5], [3, 4], [10, 2], [0, 5], [2, 1000]];
-    const alone = [];
+    const alone: unknown[] = [];
     for (const window of windows) {
       const response = await trace([window]);
       expect(response.errors).toBeUndefined();
