@@ -53,6 +53,22 @@ describe.each([
     expect((peak - rss) / MiB).toBeLessThan(40);
   });
 
+  it('cuts aliased windows around a multibyte character as each window reads alone', async () => {
+    const at = log.findIndex((byte) => byte >= 0x80);
+    expect(at).toBeGreaterThan(0);
+    const windows = Array.from({ length: 12 }, (_, i) => [at - 2 + (i % 6), 1 + Math.floor(i / 6) * 3] as const);
+    const query = (list: ReadonlyArray<readonly [number, number]>) =>
+      `{ project(upstream: "gitlab", id: "1") { build(id: "${job}") { ${list.map(([offset, limit], i) => `w${i}: trace(offset: ${offset}, limit: ${limit}) { offset nextOffset content }`).join(' ')} } } }`;
+    const together = await stack.graphql(query(windows));
+    expect(together.errors).toBeUndefined();
+    for (const [i, window] of windows.entries()) {
+      const alone = await stack.graphql(query([window]));
+      const chunk = together.data!.project.build[`w${i}`];
+      expect(chunk).toEqual(alone.data!.project.build.w0);
+      expect(Buffer.from(chunk.content)).toEqual(log.subarray(chunk.offset, chunk.nextOffset));
+    }
+  });
+
   it('answers a window at the very end, and refuses one past it with BAD_USER_INPUT', async () => {
     const end = await stack.graphql(`{ project(upstream: "gitlab", id: "1") { build(id: "${job}") { trace(offset: ${16 * MiB - 3}, limit: 100) { offset nextOffset size complete } } } }`);
     expect(end.errors).toBeUndefined();

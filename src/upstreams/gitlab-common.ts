@@ -79,8 +79,8 @@ export abstract class GitLabUpstreamBase implements Upstream {
   }
 
   /**
-   * The window streamed and cut short (log-window.ts): a 1-byte window of a 16 MiB log reads two bytes
-   * where `Range` is honoured, and stops after `offset + limit + 1` where it is not. The slice keeps
+   * The window streamed and cut short (log-window.ts): a 1-byte window of a 16 MiB log reads five
+   * bytes where `Range` is honoured, and stops after `offset + limit + 4` where it is not. The slice keeps
    * its raw `bytes`, so the per-request trace loader can cut narrower windows out of one read.
    */
   async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {

@@ -1,6 +1,6 @@
 /**
- * One window of a UTF-8 job log, read as a stream that stops once it has the window (and one byte
- * more, to see where the last character ends and whether the log goes on). It asks for
+ * One window of a UTF-8 job log, read as a stream that stops once it has the window (and a few bytes
+ * more: see SLACK). It asks for
  * `Range: bytes=offset-end` and takes a 206 where the upstream (or a proxy) honours it; GitLab ignores
  * `Range` and sends the whole log with 200, whose first `offset` bytes are skipped as they stream by
  * and whose rest is never read. Memory and upstream bytes are the window's, not the log's.
@@ -25,12 +25,19 @@ function beyondEnd(offset: number, size: number | undefined): BuildgateError {
   return badUserInput(`\`offset\` ${offset} is beyond the end of the log${length}`, { argument: 'offset' });
 }
 
-/** Reads at most `limit + 1` bytes of the log at `path` from `offset`. */
+/**
+ * The bytes past a window's `limit` a read needs: up to 3 that continue a character begun before
+ * `offset` (the window starts after them, so it ends up to 3 bytes later), and one after the window to
+ * see whether its last character is whole and whether the log goes on.
+ */
+const SLACK = 4;
+
+/** Reads at most `limit + SLACK` bytes of the log at `path` from `offset`. */
 export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: string, offset: number, limit: number): Promise<LogBytesRead> {
-  const want = limit + 1;
+  const want = limit + SLACK;
   const response = await http.getStream(call, {
     path,
-    headers: { accept: 'text/plain', range: `bytes=${offset}-${offset + limit}` },
+    headers: { accept: 'text/plain', range: `bytes=${offset}-${offset + want - 1}` },
     acceptStatuses: [416],
   });
   const contentRange = firstHeader(response.headers['content-range']) ?? '';
