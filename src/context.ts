@@ -9,6 +9,7 @@ import { type Loaders, createLoaders } from './loaders/index.js';
 import { requestIdOf } from './plugins/use-request-id.js';
 import type { FinishedBuildCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
+import { UpstreamBudget } from './upstreams/budget.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
 import type { CallContext, Credential, Upstream, UpstreamKind } from './upstreams/types.js';
 
@@ -21,8 +22,8 @@ export interface GatewayContext extends YogaInitialContext {
   /** Shared by every request, keyed by credential: finished builds and their logs, when configured. */
   finishedCache: FinishedBuildCache | undefined;
   /**
-   * Fresh loaders and upstream calls (a new deadline) with this request's credentials: each
-   * subscription event resolves with its own.
+   * Fresh loaders and upstream calls (a new deadline, a new upstream budget) with this request's
+   * credentials: each subscription event resolves with its own.
    */
   freshScope(): Pick<GatewayContext, 'loaders' | 'upstream'>;
   /** The adapter and call context (credential, abort signal) for a configured upstream; BAD_USER_INPUT if unknown. */
@@ -62,17 +63,19 @@ export function createContextFactory(
   /**
    * The upstreams as one execution sees them: the caller's credential for each, and one deadline for
    * all their calls (a number: http.ts turns the time left into each call's timeouts, so a request
-   * pays for no timer or abort signal).
+   * pays for no timer or abort signal), and one upstream budget for all of them.
    */
   const scope = (request: Request) => {
     const calls = new Map<string, { adapter: Upstream; call: CallContext; concurrency: number }>();
     let deadline: number | undefined;
+    let budget: UpstreamBudget | undefined;
     const resolve = (name: string) => {
       let entry = calls.get(name);
       if (!entry) {
         const upstream = registry.get(name);
         if (!upstream) throw badUserInput(`unknown upstream "${name}"`, { argument: 'upstream' });
         deadline ??= Date.now() + config.requestDeadlineMs;
+        budget ??= new UpstreamBudget({ maxCalls: config.limits.maxUpstreamCalls, maxBytes: config.limits.maxUpstreamBytes });
         entry = {
           adapter: upstream.adapter,
           call: {
@@ -81,6 +84,7 @@ export function createContextFactory(
             // DOMException when the response ends) for every request. The deadline bounds each call.
             deadline,
             requestId: requestIdOf(request),
+            budget,
           },
           concurrency: upstream.config.concurrency,
         };

@@ -154,7 +154,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useReadinessCheck({ endpoint: '/ready', check: readiness(registry) }),
       useRootRedirect(),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
-      useLimits({ ...config.limits, hideSuggestions: config.production }),
+      useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
       useErrorCodes(),
       useArgumentChecks({
         maxFirst: config.maxPageSize,

@@ -8,6 +8,8 @@ import DataLoader from 'dataloader';
 import type { BuildModel, BuildStageModel, CallContext, CommitModel, PipelineModel, ProjectModel, Upstream, UserModel } from '../upstreams/types.js';
 import type { FinishedBuildCache } from './finished-cache.js';
 import { type Limiter, createLimiter } from './limiter.js';
+import { type ListLoader, createListLoader } from './lists.js';
+import { type TraceLoader, createTraceLoader } from './trace.js';
 
 /** A build, pipeline or commit inside a project; for builds `id` is the adapter's locator. */
 export interface EntityKey {
@@ -35,6 +37,10 @@ export interface Loaders {
   commit: DataLoader<EntityKey, CommitModel, string>;
   project: DataLoader<ProjectLoaderKey, ProjectModel, string>;
   user: DataLoader<UserKey, UserModel, string>;
+  /** Pages of build lists: one upstream request per distinct list per operation (lists.ts). */
+  list: ListLoader;
+  /** Windows of build logs: one upstream read per build per operation (trace.ts). */
+  trace: TraceLoader;
 }
 
 /** What the loaders need from the request: the adapter, call context and concurrency cap of an upstream. */
@@ -85,6 +91,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       cacheKeyFn: projectKey,
     }),
     user: new DataLoader(each((adapter, call, key: UserKey) => adapter.getUser(call, key.id)), { cacheKeyFn: userKey }),
+    list: createListLoader(deps.resolve, (upstream, task) => limited(upstream, task)),
+    trace: createTraceLoader(deps.resolve, (upstream, task) => limited(upstream, task)),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * Refuses abusive operations before any resolver (so before any upstream request): depth, aliases,
- * directives, tokens and cost, with graphql-armor (max-depth 2.4.2, past the fragment-cache and
- * `__schema` bypasses), and field suggestions hidden in production. `useBodyLimit` caps the body size,
- * yoga itself batching.
+ * directives and tokens with graphql-armor (max-depth 2.4.2, past the fragment-cache and `__schema`
+ * bypasses), field suggestions hidden in production, and cost with `useUpstreamCost`, which prices
+ * lists by their page size from variables and defaults too (armor's cost limit reads literal
+ * arguments only, so it is off). `useBodyLimit` caps the body size, yoga itself batching.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';
+import { useUpstreamCost } from './use-upstream-cost.js';
 
 export interface LimitsOptions {
   /** Deepest selection, fragments flattened. @default 12 */
@@ -16,19 +18,28 @@ export interface LimitsOptions {
   maxDirectives: number;
   /** Most tokens in one document. @default 2000 */
   maxTokens: number;
-  /** Highest cost (graphql-armor's: objects 2, scalars 1, ×1.5 per level). @default 20000 */
+  /** Highest cost (scalars 1, objects 2, a list its children × its `first`; see use-upstream-cost.ts). @default 20000 */
   maxCost: number;
+  /** The largest `first` a list accepts. @default maxPageSize (100) */
+  maxFirst: number;
   /** Hide "Did you mean …?" suggestions, which reveal the schema. @default true in production */
   hideSuggestions: boolean;
 }
 
 export function useLimits(options: LimitsOptions): Plugin {
-  return EnvelopArmorPlugin({
+  const armor = EnvelopArmorPlugin({
     maxDepth: { n: options.maxDepth, flattenFragments: true, ignoreIntrospection: true },
     maxAliases: { n: options.maxAliases, allowList: ['__typename'] },
     maxDirectives: { n: options.maxDirectives },
     maxTokens: { n: options.maxTokens },
-    costLimit: { maxCost: options.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignoreIntrospection: true },
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: options.hideSuggestions },
   }) as Plugin;
+  const cost = useUpstreamCost({ maxCost: options.maxCost, maxFirst: options.maxFirst });
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(armor);
+      addPlugin(cost);
+    },
+  };
 }

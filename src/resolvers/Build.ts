@@ -26,7 +26,8 @@ export const Build: BuildResolvers = {
     const window = `${start}:${max}`;
     let slice = cache?.getTrace(key, call.credential, window);
     if (!slice) {
-      slice = await adapter.readTrace(call, build.projectId, build.locator, { offset: start, limit: max, attempt: build.attempt });
+      // Every window of this build in this operation shares one upstream read.
+      slice = await context.loaders.trace.load({ ...key, attempt: build.attempt, offset: start, limit: max });
       cache?.setTrace(key, call.credential, window, slice);
     }
     return { ...slice, complete: finished && slice.atEnd };

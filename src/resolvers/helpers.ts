@@ -66,8 +66,8 @@ export async function listBuilds(
   const statuses = args.scope ? [...new Set(args.scope)] : undefined;
   const list = listKey(upstream, JSON.stringify(source), (statuses ?? []).join(','));
   const after = args.after ? decodeCursor(list, args.after) : undefined;
-  const { adapter, call } = context.upstream(upstream);
-  const page = await adapter.listBuilds(call, { source, statuses, first, after });
+  context.upstream(upstream); // BAD_USER_INPUT for an unknown upstream, before the loader
+  const page = await context.loaders.list.load({ upstream, source, statuses, first, after });
   primeBuilds(context.loaders, page.builds);
   return toConnection(list, page);
 }

@@ -66,6 +66,8 @@ export interface Simulator {
   /** Advances the clock by `count` ticks at once (as `POST /__sim/tick` does). */
   tick(count?: number): void;
   stats(): StatsSnapshot;
+  /** Counted requests in flight now, and the most at once since the last `resetStats`. */
+  concurrency(): { inFlight: number; maxInFlight: number };
   resetStats(): void;
   /** Stops the clock and the server, dropping keep-alive connections and ending held (stalled, hanging) and delayed replies. Idempotent. */
   close(): Promise<void>;
@@ -144,6 +146,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       for (let i = 0; i < count; i++) clock.tick();
     },
     stats: () => stats.snapshot(),
+    concurrency: () => stats.concurrency(),
     resetStats: () => stats.reset(),
     close() {
       closing ??= new Promise<void>((resolve) => {

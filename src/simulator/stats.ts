@@ -28,6 +28,9 @@ export function meterBody(res: ServerResponse, bytes: number): void {
 export class Stats {
   #total = 0;
   #faulted = 0;
+  /** Counted requests whose response has not closed yet, and the most there were at once since the last reset. */
+  #inFlight = 0;
+  #maxInFlight = 0;
   readonly #routes = new Map<string, number>();
   readonly #bytes = new Map<string, number>();
   /** The response whose request `meter` is dispatching, until `count` claims it. */
@@ -40,6 +43,9 @@ export class Stats {
     const res = this.#metering;
     if (res) {
       this.#metering = undefined;
+      this.#inFlight += 1;
+      this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
+      res.once('close', () => (this.#inFlight -= 1));
       meters.set(res, (bytes) => this.#bytes.set(key, (this.#bytes.get(key) ?? 0) + bytes));
     }
   }
@@ -64,7 +70,13 @@ export class Stats {
     }
   }
 
+  /** Requests in flight now, and the high-water mark since the last reset: what a client's concurrency cap looks like from here. */
+  concurrency(): { inFlight: number; maxInFlight: number } {
+    return { inFlight: this.#inFlight, maxInFlight: this.#maxInFlight };
+  }
+
   reset(): void {
+    this.#maxInFlight = this.#inFlight;
     this.#total = 0;
     this.#faulted = 0;
     this.#routes.clear();

@@ -18,6 +18,7 @@ import {
 } from './bkci-entities.js';
 import { parseOffset } from './gitlab-common.js';
 import { type QueryValue, UpstreamHttp, type UpstreamHttpOptions, encodePath, upstreamMessage } from './http.js';
+import { linesWindow } from './line-window.js';
 import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow, readSequence } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -31,6 +32,7 @@ import type {
   RetryOptions,
   TraceFrom,
   TraceSlice,
+  NumberedLine,
   TraceWindow,
   Upstream,
   UpstreamStats,
@@ -150,22 +152,21 @@ export class BkciApigwUpstream implements Upstream {
     return toBkciStages(await this.#get<BkciModelDetail>(call, this.#buildPath(projectId, pipelineId, buildId, '/detail')));
   }
 
+  /** Pages from `offset` until `limit` lines are in; the lines keep their numbers (see `NumberedLine`). */
   async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
-    const lines: string[] = [];
-    let next = window.offset;
+    const lines: NumberedLine[] = [];
     let atEnd = true;
     for await (const page of this.#logPages(call, projectId, locator, window)) {
       for (const line of page.lines) {
         if (lines.length === window.limit) break;
-        lines.push(line.text);
-        next = line.lineNo + 1;
+        lines.push(line);
       }
       if (lines.length === window.limit) {
         atEnd = false;
         break;
       }
     }
-    return { offset: window.offset, nextOffset: next, content: lines.join(''), size: next, atEnd };
+    return linesWindow(lines, window.offset, window.limit, atEnd);
   }
 
   async *streamTrace(call: CallContext, projectId: string, locator: string, from: TraceFrom): AsyncIterable<TraceSlice> {

@@ -4,7 +4,6 @@
  * entity and its list semantics.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
-import { sliceUtf8 } from '../trace/slice.js';
 import { Utf8Cutter } from '../trace/utf8.js';
 import {
   type GitLabCommit,
@@ -18,6 +17,7 @@ import {
   toUser,
 } from './gitlab-entities.js';
 import { UpstreamHttp, type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
+import { cutWindow, readLogBytes } from './log-window.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -80,12 +80,15 @@ export abstract class GitLabUpstreamBase implements Upstream {
     return null;
   }
 
+  /**
+   * The window streamed and cut short (log-window.ts): a 1-byte window of a 16 MiB log reads five
+   * bytes where `Range` is honoured, and stops after `offset + limit + 4` where it is not. The slice keeps
+   * its raw `bytes`, so the per-request trace loader can cut narrower windows out of one read.
+   */
   async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
-    const { data: log } = await this.http.getBuffer(call, { path: `${this.buildPath(projectId, locator)}/trace` });
-    if (window.offset > log.length) {
-      throw badUserInput(`\`offset\` ${window.offset} is beyond the end of the log (${log.length} bytes)`, { argument: 'offset' });
-    }
-    return sliceUtf8(log, window.offset, window.limit);
+    const read = await readLogBytes(this.http, call, `${this.buildPath(projectId, locator)}/trace`, window.offset, window.limit);
+    const slice = cutWindow(read, window.offset, window.limit);
+    return { ...slice, bytes: read.bytes.subarray(slice.offset - read.offset, slice.nextOffset - read.offset) };
   }
 
   /**

@@ -89,8 +89,15 @@ function buildQuery(query: Record<string, QueryValue> | undefined): string {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** Reads a response body (the status was accepted) into what the caller wants. */
-type BodyReader<T> = (body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']) => Promise<T>;
+/**
+ * Reads a response body (the status was accepted) into what the caller wants; `charge` takes the bytes
+ * read off the operation's budget and throws once it runs out (the caller then stops reading).
+ */
+type BodyReader<T> = (body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers'], charge: Charge) => Promise<T>;
+
+/** Charges body bytes to the operation's upstream budget (a no-op without one). */
+type Charge = (bytes: number) => void;
+const FREE: Charge = () => {};
 
 export class UpstreamHttp {
   readonly upstream: string;
@@ -159,20 +166,41 @@ export class UpstreamHttp {
   }
 
   getBuffer(call: CallContext, request: UpstreamRequest): Promise<UpstreamResponse<Buffer>> {
-    return this.#send(call, 'GET', request, async (body) => Buffer.from(await body.arrayBuffer()));
+    return this.#send(call, 'GET', request, async (body, headers, charge) => {
+      const length = Number(firstHeader(headers['content-length']));
+      if (Number.isInteger(length)) {
+        charge(length);
+        return Buffer.from(await body.arrayBuffer());
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) {
+        charge((chunk as Buffer).length);
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    });
   }
 
   /** A GET whose body arrives as a stream, for logs too large to hold: network failures mid-body become coded errors. */
   async getStream(call: CallContext, request: UpstreamRequest): Promise<UpstreamStream> {
-    const { data: body, status, headers } = await this.#send(call, 'GET', request, async (raw) => raw);
+    const { data, status, headers } = await this.#send(call, 'GET', request, async (raw, _headers, charge) => ({ raw, charge }));
+    const { raw: body, charge } = data;
+    // A reader that stops early closes the body, which undici reports as an abort: expected, not a crash.
+    body.on('error', () => {});
     const upstream = this;
     return {
       status,
       headers,
       body: (async function* () {
         try {
-          for await (const chunk of body) yield chunk as Buffer;
+          for await (const chunk of body) {
+            // Charged as read: a reader that stops early pays only for what it took.
+            charge((chunk as Buffer).length);
+            yield chunk as Buffer;
+          }
         } catch (error) {
+          discard(body);
+          if (error instanceof BuildgateError) throw error;
           throw upstream.#networkError(error);
         }
       })(),
@@ -224,6 +252,8 @@ export class UpstreamHttp {
         extensions: { aborted: true },
       });
     }
+    // Before sending: an operation past its budget makes no further call (a retry is a call too).
+    call.budget?.chargeCall(this.upstream);
     this.counts.requests += 1;
     const started = performance.now();
     const headers: Record<string, string> = request.headers ? { accept: 'application/json', ...request.headers } : { accept: 'application/json' };
@@ -253,14 +283,18 @@ export class UpstreamHttp {
       throw this.#networkError(error);
     }
     this.#observed(method, request.path, String(response.statusCode), started);
+    const { budget } = call;
+    const charge: Charge = budget ? (bytes) => budget.chargeBytes(this.upstream, bytes) : FREE;
     call.onResponse?.(response.statusCode, response.headers);
     if (response.statusCode >= 400 && !request.acceptStatuses?.includes(response.statusCode)) {
-      throw await this.#statusError(response);
+      throw await this.#statusError(response, charge);
     }
     try {
-      const data = await read(response.body, response.headers);
+      const data = await read(response.body, response.headers, charge);
       return { data, status: response.statusCode, headers: response.headers };
     } catch (error) {
+      // A reader that stopped (the budget ran out, a body too large) leaves the rest unread: drop it.
+      discard(response.body);
       if (error instanceof BuildgateError) throw error;
       throw this.#networkError(error);
     }
@@ -270,12 +304,19 @@ export class UpstreamHttp {
     this.#observe?.({ upstream: this.upstream, method, route: routeOf(path), status, seconds: (performance.now() - started) / 1000 });
   }
 
-  readonly #readJsonBody: BodyReader<unknown> = (body, headers) => this.#readJson(body, headers);
+  readonly #readJsonBody: BodyReader<unknown> = (body, headers, charge) => this.#readJson(body, headers, charge);
 
-  async #readJson<T>(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']): Promise<T> {
-    // With a known, acceptable length, undici's own consumer is much cheaper than iterating the stream.
+  async #readJson<T>(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers'], charge: Charge): Promise<T> {
+    // With a known, acceptable length, undici's own consumer is much cheaper than iterating the stream
+    // (and the budget is charged the whole length before a byte is read).
     const length = Number(firstHeader(headers['content-length']));
-    const text = Number.isInteger(length) && length <= this.#maxJsonBytes ? await body.text() : await readBounded(body, this.#maxJsonBytes);
+    let text: string | undefined;
+    if (Number.isInteger(length) && length <= this.#maxJsonBytes) {
+      charge(length);
+      text = await body.text();
+    } else {
+      text = await readBounded(body, this.#maxJsonBytes, charge);
+    }
     if (text === undefined) {
       throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.upstream}" sent a body over ${this.#maxJsonBytes} bytes`, {
         upstream: this.upstream,
@@ -290,9 +331,9 @@ export class UpstreamHttp {
     }
   }
 
-  async #statusError(response: Dispatcher.ResponseData): Promise<BuildgateError> {
+  async #statusError(response: Dispatcher.ResponseData, charge: Charge): Promise<BuildgateError> {
     const status = response.statusCode;
-    const text = (await readBounded(response.body, MAX_ERROR_BODY).catch(() => undefined)) ?? '';
+    const text = (await readBounded(response.body, MAX_ERROR_BODY, charge).catch(() => undefined)) ?? '';
     const described = this.#describeError(status, text);
     const detail = described?.message ?? `HTTP ${status}`;
     const extensions: Record<string, unknown> = { ...described?.extensions };
@@ -348,16 +389,24 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** Drops the unread rest of a body (closing its socket); the abort it causes is expected, not an error to report. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  if (body.destroyed || body.readableEnded) return;
+  body.on('error', () => {});
+  body.destroy();
+}
+
 /** The first value of a response header that may repeat. */
 export function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** Reads a body as text, or answers undefined (and drops the rest) once it passes `limit` bytes. */
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number, charge: Charge = FREE): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
+    charge((chunk as Buffer).length);
     size += (chunk as Buffer).length;
     if (size > limit) {
       body.destroy();

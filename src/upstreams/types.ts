@@ -8,6 +8,8 @@
  * builds at one upstream request while still answering any field.
  */
 
+import type { UpstreamBudget } from './budget.js';
+
 export type UpstreamKind = 'gitlab-v4' | 'gitlab-v3' | 'bkci-apigw';
 
 export type BuildStatus =
@@ -226,6 +228,14 @@ export interface TraceSlice {
   atEnd: boolean;
   /** The content's UTF-8 bytes, where the upstream sent bytes (GitLab's streamed log): keep these rather than `content`. */
   readonly bytes?: Buffer;
+  /** The content's lines with their numbers, where the log is line-numbered (bk-ci's `readTrace`): lets narrower windows be cut from one read. */
+  readonly numberedLines?: ReadonlyArray<NumberedLine>;
+}
+
+/** One line of a line-numbered log; `text` ends with its newline. */
+export interface NumberedLine {
+  lineNo: number;
+  text: string;
 }
 
 export type TraceUnit = 'BYTES' | 'LINES';
@@ -263,6 +273,11 @@ export interface CallContext {
   deadline?: number;
   /** Sent upstream as `X-Request-Id`, so one request can be followed through both logs. */
   requestId?: string;
+  /**
+   * The operation's upstream budget (calls and bytes), charged by http.ts; shared by every call of one
+   * operation or subscription event. None for the trace hub's shared pollers and readiness probes.
+   */
+  budget?: UpstreamBudget;
   /** Sees every upstream response's status and headers (the trace poller reads `Poll-Interval`). */
   onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
