@@ -102,7 +102,11 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         try {
           document = parse(params.query);
         } catch (error) {
-          return refusal(toGraphQLError(error), 'GRAPHQL_PARSE_FAILED', 400);
+          // yoga refuses a mutation over GET while parsing: 405, as graphql-sse itself would answer.
+          const refused = toGraphQLError(error);
+          const status = (refused.extensions?.http as { status?: number } | undefined)?.status;
+          if (status === 405) return refusal(refused, 'METHOD_NOT_ALLOWED', 405, true);
+          return refusal(refused, 'GRAPHQL_PARSE_FAILED', 400);
         }
         const errors = validate(schema, document);
         if (errors.length) return refusal(errors[0]!, 'GRAPHQL_VALIDATION_FAILED', 400);
@@ -271,8 +275,9 @@ function syntheticStreamRequest(endpoint: string, token: string): SseRequest<Raw
 }
 
 /** graphql-sse answers a refusal from onSubscribe as it is. */
-function refusal(error: GraphQLError, code: string, status: number): SseResponse {
-  const { http: _http, ...extensions } = { ...error.extensions, code: error.extensions?.code ?? code } as Record<string, unknown>;
+function refusal(error: GraphQLError, code: string, status: number, overrideCode = false): SseResponse {
+  const own = overrideCode ? code : (error.extensions?.code ?? code);
+  const { http: _http, ...extensions } = { ...error.extensions, code: own } as Record<string, unknown>;
   const body = JSON.stringify({ errors: [{ message: error.message, ...(error.locations && { locations: error.locations }), extensions }] });
   return [body, { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8' } }];
 }
