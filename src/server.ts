@@ -170,6 +170,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const deadline = Date.now() + config.shutdownTimeoutMs;
         await traceHub.close();
         // Subscribers get SHUTTING_DOWN (with their nextOffset) before their socket or stream closes.
         await Promise.all([webSockets.close(config.shutdownTimeoutMs), sse.close(config.shutdownTimeoutMs)]);
@@ -177,7 +178,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         const idle = setInterval(() => server.closeIdleConnections(), 50);
         server.closeIdleConnections();
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)))]);
+        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
         clearTimeout(timer);
         clearInterval(idle);
         server.closeAllConnections();

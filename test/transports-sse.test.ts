@@ -158,6 +158,10 @@ describe('single-connection reservations', () => {
     for (const id of ['t1', 't2', 't3']) expect((await post(token, id, TRACE, { id: buildId })).status).toBe(202);
     // Nobody reads the stream: without the bound, the three would queue the whole log three times over.
     await until(() => stack.gateway.traceHub.stats.subscribers === 0, 30_000, 'the operations to end at the bound');
+    // Nor does it take another operation, a query included, while its backlog is full.
+    const more = await post(token, 'q', '{ upstreams { name } }');
+    expect(more.status).toBe(429);
+    expect((await more.json()).errors[0].extensions).toEqual({ code: 'STREAM_BACKLOG_EXCEEDED', limit: 'sse.maxReservationQueueBytes' });
     const response = await fetch(streamUrl, { headers: { accept: 'text/event-stream', [TOKEN_HEADER]: token } });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();

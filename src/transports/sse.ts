@@ -149,6 +149,14 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     if (request.method === 'POST') {
       text = await readBounded(request, options.maxBodyBytes);
       if (text === undefined) return jsonError(api, 413, 'Request body too large');
+      // A reservation nobody reads takes no more operations once its backlog is full (queries included).
+      const token = tokenIn(request.headers, request.url);
+      if (token && (backlogs.get(token)?.bytes ?? 0) > maxQueueBytes) {
+        return jsonError(api, 429, 'this stream has too many unread events; read them first', {
+          code: 'STREAM_BACKLOG_EXCEEDED',
+          limit: 'sse.maxReservationQueueBytes',
+        });
+      }
     }
     const req: SseRequest<Raw> = {
       method: request.method,
@@ -258,9 +266,13 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult
 
 /** The stream token a request names, in the header or the query (graphql-sse's own `authenticate` reads both). */
 function tokenOf(req: SseRequest<Raw>): string | undefined {
-  const header = req.headers.get(TOKEN_HEADER_KEY);
+  return tokenIn(req.headers, req.url);
+}
+
+function tokenIn(headers: { get(name: string): string | null | undefined }, url: string): string | undefined {
+  const header = headers.get(TOKEN_HEADER_KEY);
   if (header) return header;
-  return new URL(req.url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY) ?? undefined;
+  return new URL(url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY) ?? undefined;
 }
 
 function syntheticStreamRequest(endpoint: string, token: string): SseRequest<Raw> {
