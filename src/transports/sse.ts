@@ -13,8 +13,9 @@ import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST
 import { type Handler, type Request as SseRequest, type Response as SseResponse, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, createHandler } from 'graphql-sse';
 import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { type EnvelopedYoga, codedErrorJson, drained, safeError, toGraphQLError } from './operation.js';
+import { type EnvelopedYoga, drained, safeError, toGraphQLError } from './operation.js';
 import { guardResults } from './sse-guard.js';
+import { jsonError, readBounded, refusal, toResponse } from './sse-http.js';
 import { Backlog, Reservations } from './sse-reservations.js';
 
 export interface SseTransportOptions {
@@ -43,17 +44,6 @@ type Raw = globalThis.Request | undefined;
 
 /** A stream's events: `next` events are counted in its backlog until delivered. */
 const NEXT_EVENT = 'event: next';
-
-const CODE_FOR_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  404: 'STREAM_NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  409: 'CONFLICT',
-  413: 'REQUEST_ENTITY_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'TOO_MANY_REQUESTS',
-};
 
 export function createSseTransport(options: SseTransportOptions): SseTransport {
   const endpoint = options.endpoint ?? '/graphql/stream';
@@ -109,7 +99,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           return refusal(refused, 'GRAPHQL_PARSE_FAILED', 400);
         }
         const errors = validate(schema, document);
-        if (errors.length) return refusal(errors[0]!, 'GRAPHQL_VALIDATION_FAILED', 400);
+        if (errors.length) return refusal(errors, 'GRAPHQL_VALIDATION_FAILED', 400);
         const operation = getOperationAST(document, params.operationName);
         if (!operation) return refusal(new GraphQLError('cannot tell which operation to run: name one in operationName'), 'BAD_REQUEST', 400);
         if (operation.operation === 'mutation' && req.method === 'GET') {
@@ -284,56 +274,4 @@ function syntheticStreamRequest(endpoint: string, token: string): SseRequest<Raw
     raw: undefined,
     context: undefined,
   };
-}
-
-/** graphql-sse answers a refusal from onSubscribe as it is. */
-function refusal(error: GraphQLError, code: string, status: number, overrideCode = false): SseResponse {
-  const own = overrideCode ? code : (error.extensions?.code ?? code);
-  const { http: _http, ...extensions } = { ...error.extensions, code: own } as Record<string, unknown>;
-  const body = JSON.stringify({ errors: [{ message: error.message, ...(error.locations && { locations: error.locations }), extensions }] });
-  return [body, { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8' } }];
-}
-
-/** graphql-sse's own answers, with every error coded (it sends bare messages, or no body). */
-function toResponse(api: FetchAPI, [body, init]: SseResponse): globalThis.Response {
-  if (init.status < 400) return new api.Response(body as string | null, init as ResponseInit);
-  const code = CODE_FOR_STATUS[init.status] ?? 'BAD_REQUEST';
-  let errors: Array<{ message: string; extensions?: Record<string, unknown> }> = [{ message: init.statusText || 'Bad Request' }];
-  try {
-    const parsed = typeof body === 'string' ? (JSON.parse(body) as { errors?: typeof errors }) : undefined;
-    if (Array.isArray(parsed?.errors) && parsed.errors.length) errors = parsed.errors;
-  } catch {
-    // not JSON: the status text stands
-  }
-  const coded = errors.map((error) => ({ ...error, extensions: { ...error.extensions, code: error.extensions?.code ?? code } }));
-  const headers = { ...(init.headers as Record<string, string>), 'content-type': 'application/json; charset=utf-8' };
-  return new api.Response(JSON.stringify({ errors: coded }), { status: init.status, headers });
-}
-
-function jsonError(api: FetchAPI, status: number, message: string, extensions: Record<string, unknown> = {}): globalThis.Response {
-  return new api.Response(JSON.stringify({ errors: [{ message, extensions: { code: CODE_FOR_STATUS[status], ...extensions } }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  });
-}
-
-/** The body as text, or undefined once it passes `limit` bytes (a declared length over it is not read). */
-async function readBounded(request: globalThis.Request, limit: number): Promise<string | undefined> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && !(Number(declared) <= limit)) return undefined;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }
