@@ -51,8 +51,10 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
   let handler: Handler<Raw> | undefined;
   /** yoga's fetch API (native or ponyfill): the server writes its Responses. */
   let api: FetchAPI;
-  /** Unread events per stream: a reservation's by its token, a distinct stream's by its request. */
-  const backlogs = new Map<unknown, Backlog>();
+  /** Unread events of each reservation's stream, by its token. */
+  const reservationBacklogs = new Map<string, Backlog>();
+  /** Unread events of each distinct-connection stream, by its request (gone with it). */
+  const streamBacklogs = new WeakMap<object, Backlog>();
   /** Open event streams, to end at shutdown. */
   const open = new Set<AsyncGenerator<string>>();
   let running = 0;
@@ -60,12 +62,18 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     { ttlMs: options.reservationTtlMs, max: options.maxReservations, maxPerClient: options.maxReservationsPerClient },
     (token) => void expire(token),
   );
-  const backlogOf = (key: unknown) => {
-    let backlog = backlogs.get(key);
-    if (!backlog) backlogs.set(key, (backlog = new Backlog()));
+  /** The backlog of the stream a request's events go to: its reservation's, or its own. */
+  const backlogOf = (req: SseRequest<Raw>): Backlog => {
+    const token = tokenOf(req);
+    const held = token !== undefined && reservations.has(token);
+    let backlog = held ? reservationBacklogs.get(token) : streamBacklogs.get(req);
+    if (!backlog) {
+      backlog = new Backlog();
+      if (held) reservationBacklogs.set(token, backlog);
+      else streamBacklogs.set(req, backlog);
+    }
     return backlog;
   };
-  const keyOf = (req: SseRequest<Raw>) => tokenOf(req) ?? req;
 
   /** Ends a reservation in graphql-sse the only way it offers: open its stream, then end it. */
   async function expire(token: string): Promise<void> {
@@ -76,7 +84,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       logger.warn({ event: 'sse_expire_failed', err: safeError(error) }, 'could not end an SSE reservation');
     }
     reservations.end(token);
-    backlogs.delete(token);
+    reservationBacklogs.delete(token);
   }
 
   function init(yoga: EnvelopedYoga): Handler<Raw> {
@@ -117,7 +125,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       onOperation: (_ctx, req, _args, result) => {
         if (!isAsyncIterable(result)) return undefined;
         running += 1;
-        const backlog = backlogOf(keyOf(req));
+        const backlog = backlogOf(req);
         return guardResults(result, {
           overLimit: () => backlog.bytes > maxQueueBytes,
           limitBytes: maxQueueBytes,
@@ -128,7 +136,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       onNext: (_ctx, req, result) => {
         const json = JSON.stringify(result);
         // The event's own framing (`event: next`, `data:`, the operation id) is under 100 bytes.
-        backlogOf(keyOf(req)).queued(Buffer.byteLength(json) + 100);
+        backlogOf(req).queued(Buffer.byteLength(json) + 100);
         return undefined;
       },
     });
@@ -141,7 +149,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       if (text === undefined) return jsonError(api, 413, 'Request body too large');
       // A reservation nobody reads takes no more operations once its backlog is full (queries included).
       const token = tokenIn(request.headers, request.url);
-      if (token && (backlogs.get(token)?.bytes ?? 0) > maxQueueBytes) {
+      if (token && (reservationBacklogs.get(token)?.bytes ?? 0) > maxQueueBytes) {
         return jsonError(api, 429, 'this stream has too many unread events; read them first', {
           code: 'STREAM_BACKLOG_EXCEEDED',
           limit: 'sse.maxReservationQueueBytes',
@@ -177,16 +185,17 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     const [body, init] = answer;
     if (!body || typeof body === 'string') return toResponse(api, answer);
     const token = tokenOf(req);
-    const key = token !== undefined && reservations.has(token) ? token : req;
-    if (key === token) reservations.opened(token);
-    return streamResponse(body, init, key, () => {
-      if (key === token) reservations.end(token);
-      backlogs.delete(key);
+    const reserved = token !== undefined && reservations.has(token);
+    if (reserved) reservations.opened(token);
+    return streamResponse(body, init, backlogOf(req), () => {
+      if (!reserved) return;
+      reservations.end(token);
+      reservationBacklogs.delete(token);
     });
   }
 
   /** The event stream as a response; its `next` events leave the backlog as they are read. */
-  function streamResponse(events: AsyncGenerator<string>, init: SseResponse[1], key: unknown, ended: () => void): globalThis.Response {
+  function streamResponse(events: AsyncGenerator<string>, init: SseResponse[1], backlog: Backlog, ended: () => void): globalThis.Response {
     open.add(events);
     const encoder = new TextEncoder();
     let done = false;
@@ -201,7 +210,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         try {
           const { done: last, value } = await events.next();
           if (value != null) {
-            if (value.startsWith(NEXT_EVENT)) backlogs.get(key)?.delivered();
+            if (value.startsWith(NEXT_EVENT)) backlog.delivered();
             controller.enqueue(encoder.encode(value));
           }
           if (last) {
