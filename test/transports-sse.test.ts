@@ -190,6 +190,31 @@ describe('single-connection reservations', () => {
   }, 60_000);
 });
 
+describe('distinct-connection streams', () => {
+  it('a reader that does not read gets TRACE_OVERFLOW at its nextOffset once its unread events pass the bound', async () => {
+    const job = await (await fetch(`${stack.simulator.url}/__sim/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: 1, name: 'sse:slow-reader', logBytesPerTick: 256 * 1024, totalBytes: 64 * 1024 * 1024 }),
+    })).json() as { id: number };
+    const found = await stack.graphql(`{ project(upstream: "gitlab", id: "1") { build(id: "${job.id}") { id } } }`);
+    const response = await fetch(streamUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: TRACE, variables: { id: found.data!.project.build.id } }),
+    });
+    expect(response.status).toBe(200);
+    // Not reading: the socket's buffers fill, then graphql-sse's queue, up to the bound.
+    await until(() => stack.gateway.traceHub.stats.subscribers === 0, 40_000, 'the operation to end at the bound');
+    const text = await response.text();
+    const events = [...text.matchAll(/event: next\ndata: (.*)\n/g)].map((match) => JSON.parse(match[1]!) as any);
+    const last = events.at(-1)!;
+    console.info(`sse: a distinct stream nobody read ended after ${(text.length / 2 ** 20).toFixed(1)} MiB with ${last.errors?.[0]?.extensions?.code}`);
+    expect(last.errors[0].extensions).toEqual({ code: 'TRACE_OVERFLOW', nextOffset: events.at(-2).data.buildTrace.nextOffset });
+    expect(text.length).toBeLessThan(16 * 1024 * 1024);
+  }, 60_000);
+});
+
 describe('bad input on /graphql/stream is a coded 4xx with no stack trace', () => {
   const get = (query: string) =>
     fetch(`${streamUrl}?query=${encodeURIComponent(query)}`, { headers: { accept: 'text/event-stream' } }).then(async (r) => ({ status: r.status, text: await r.text() }));
