@@ -100,9 +100,9 @@ describe('many operations on one socket', () => {
     process.off('warning', onWarning);
     const maxMs = delay.max / 1e6;
     console.info(`ws: ${total} operations in ${opsMs} ms; close took ${closeMs} ms; event-loop delay around close: max ${maxMs.toFixed(1)} ms`);
-    expect(maxMs).toBeLessThan(300);
+    expect(maxMs).toBeLessThan(500);
     // Before the fix the close itself took seconds (2.6 s here), working through one listener per operation.
-    expect(closeMs).toBeLessThan(1000);
+    expect(closeMs).toBeLessThan(1500);
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   }, 120_000);
 });
