@@ -4,6 +4,7 @@
  */
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
+import { checkedCredential } from './credentials.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
 import { requestIdOf } from './plugins/use-request-id.js';
@@ -32,20 +33,23 @@ export interface GatewayContext extends YogaInitialContext {
 
 /**
  * The caller's own credential for one kind of upstream, taken only from the headers that kind uses, so a
- * GitLab token never travels to bk-ci or the other way round.
+ * GitLab token never travels to bk-ci or the other way round. A malformed or oversized value is
+ * UNAUTHENTICATED (see credentials.ts): thrown before any upstream request.
  */
 export function clientCredential(headers: Headers, kind: UpstreamKind): Credential | undefined {
   if (kind === 'bkci-apigw') {
     const bkapi = headers.get('x-bkapi-authorization');
-    if (bkapi) return { name: 'X-Bkapi-Authorization', value: bkapi };
+    if (bkapi) return { name: 'X-Bkapi-Authorization', value: checkedCredential('X-Bkapi-Authorization', bkapi) };
     const uid = headers.get('x-devops-uid');
-    if (uid) return { name: 'X-DEVOPS-UID', value: uid };
+    if (uid) return { name: 'X-DEVOPS-UID', value: checkedCredential('X-DEVOPS-UID', uid) };
     return undefined;
   }
   const privateToken = headers.get('private-token');
-  if (privateToken) return { name: 'PRIVATE-TOKEN', value: privateToken };
+  if (privateToken) return { name: 'PRIVATE-TOKEN', value: checkedCredential('PRIVATE-TOKEN', privateToken) };
   const authorization = headers.get('authorization');
-  if (authorization && /^Bearer\s+\S+$/i.test(authorization)) return { name: 'Authorization', value: authorization };
+  if (authorization && /^Bearer\s+\S+$/i.test(authorization)) {
+    return { name: 'Authorization', value: checkedCredential('Authorization', authorization) };
+  }
   return undefined;
 }
 

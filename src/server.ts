@@ -5,12 +5,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import { useServer } from 'graphql-ws/use/ws';
 import { type Plugin, createYoga, useReadinessCheck } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
+import { createSseTransport } from './transports/sse.js';
+import { startWebSocketTransport } from './transports/websocket.js';
 import { exampleQuery, exampleTabs, memoizedGraphiQL } from './graphiql.js';
 import { type Logger, createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
@@ -77,45 +76,6 @@ function useRootRedirect(): Plugin {
   };
 }
 
-/**
- * graphql-ws on the same path as HTTP and SSE. Browsers cannot set headers on a WebSocket, so the
- * credential may also come in `connectionParams` (`{"PRIVATE-TOKEN": "…"}`, `{"Authorization": "Bearer …"}`,
- * `{"X-DEVOPS-UID": "…"}`); the context then sees it as a header, as on HTTP.
- */
-function useWebSocketTransport(yoga: ReturnType<typeof createYoga<object, GatewayContext>>, webSockets: WebSocketServer) {
-  return useServer(
-    {
-      execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, params) => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(ctx.extra.request.headers)) {
-          if (typeof value === 'string') headers.set(name, value);
-        }
-        for (const [name, value] of Object.entries(ctx.connectionParams ?? {})) {
-          if (typeof value === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(name)) headers.set(name, value);
-        }
-        const aborted = new AbortController();
-        ctx.extra.socket.once('close', () => aborted.abort());
-        const request = new Request('http://buildgate.local/graphql', { headers, signal: aborted.signal });
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, request, params });
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    webSockets,
-  );
-}
-
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   let metrics: GatewayMetrics | undefined;
@@ -129,6 +89,17 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   metrics = new GatewayMetrics(registry, traceHub);
   const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
+  // The graphql-sse protocol in both modes (single connection and distinct connections) at
+  // /graphql/stream, bounded (transports/sse.ts); yoga itself answers distinct-connection SSE on /graphql.
+  const sse = createSseTransport({
+    endpoint: '/graphql/stream',
+    reservationTtlMs: config.sse.reservationTtlMs,
+    maxReservations: config.sse.maxReservations,
+    maxReservationsPerClient: config.sse.maxReservationsPerClient,
+    maxQueueBytes: config.sse.maxReservationQueueBytes,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    logger,
+  });
   const yoga = createYoga<object, GatewayContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -160,9 +131,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         maxFirst: config.maxPageSize,
         maxTraceLimit: Math.max(...registry.list().map(({ adapter }) => adapter.maxTraceLimit), 1),
       }),
-      // The graphql-sse protocol in both modes (single connection and distinct connections) at
-      // /graphql/stream; yoga itself answers distinct-connection SSE on /graphql.
-      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      sse.plugin,
       // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
       // `buildStatus` events would answer nested fields from the first event's cache.
       useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
@@ -173,8 +142,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ],
   });
   const server = createServer(yoga);
-  const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const wsServer = useWebSocketTransport(yoga, webSockets);
+  const webSockets = startWebSocketTransport({
+    server,
+    yoga,
+    maxPayloadBytes: config.limits.maxBodyBytes,
+    maxOperations: config.limits.maxWebSocketOperations,
+    production: config.production,
+    logger,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -195,13 +170,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const deadline = Date.now() + config.shutdownTimeoutMs;
         await traceHub.close();
-        await wsServer.dispose();
+        // Subscribers get SHUTTING_DOWN (with their nextOffset) before their socket or stream closes.
+        await Promise.all([webSockets.close(config.shutdownTimeoutMs), sse.close(config.shutdownTimeoutMs)]);
         // In-flight requests finish; idle keep-alive sockets are closed as they become idle.
         const idle = setInterval(() => server.closeIdleConnections(), 50);
         server.closeIdleConnections();
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)))]);
+        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
         clearTimeout(timer);
         clearInterval(idle);
         server.closeAllConnections();

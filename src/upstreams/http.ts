@@ -350,6 +350,15 @@ export class UpstreamHttp {
 
   #networkError(error: unknown): BuildgateError {
     const upstream = this.upstream;
+    // undici refused to build the request (e.g. a header value it will not send): our input, not the
+    // upstream's health, so it is neither retried nor counted by the breaker.
+    if (error instanceof undiciErrors.InvalidArgumentError) {
+      return new BuildgateError('BAD_USER_INPUT', `the request to upstream "${upstream}" could not be built from this input`, {
+        upstream,
+        cause: error,
+        extensions: { refused: true },
+      });
+    }
     if (
       error instanceof undiciErrors.ConnectTimeoutError ||
       error instanceof undiciErrors.HeadersTimeoutError ||
@@ -369,9 +378,13 @@ export class UpstreamHttp {
   }
 }
 
-/** Unreachable, timed out or 5xx: what says the upstream itself is unwell (not a refusal, not our abort). */
-function isUpstreamFault(error: BuildgateError): boolean {
-  if (error.extensions.aborted || error.extensions.circuit) return false;
+/**
+ * Unreachable, timed out or 5xx: what says the upstream itself is unwell. Not an upstream 4xx (it
+ * answered), not our abort, and not a request the gateway refused to build: a client's bad input
+ * must never open the breaker for every other client.
+ */
+export function isUpstreamFault(error: BuildgateError): boolean {
+  if (error.extensions.aborted || error.extensions.circuit || error.extensions.refused) return false;
   const status = error.extensions.status as number | undefined;
   if (status !== undefined) return status >= 500;
   return error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_ERROR';

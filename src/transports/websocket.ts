@@ -1,0 +1,200 @@
+/**
+ * graphql-ws on the same path as HTTP and SSE, on graphql-ws's own `makeServer` with our adapter to
+ * `ws` instead of `graphql-ws/use/ws`. The adapter is ours so that: a message over `maxPayloadBytes`
+ * closes its socket with 1009 (ws' default of 100 MiB let a 90 MB message in); nothing is written to
+ * the console (the library's adapter prints errors, credentials in their messages included); and the
+ * detail in close reasons follows our `production` setting, not NODE_ENV.
+ *
+ * Browsers cannot set headers on a WebSocket, so the credential may come in `connectionParams`
+ * (`{"PRIVATE-TOKEN": "…"}`, `{"Authorization": "Bearer …"}`, `{"X-DEVOPS-UID": "…"}`); it passes the
+ * same check as an HTTP header (credentials.ts) at `connection_init`, and a bad one closes the socket
+ * with 4403 Forbidden before any operation runs.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { type ExecutionArgs, GraphQLError, getOperationAST } from 'graphql';
+import { CloseCode, type Context, handleProtocols, makeServer } from 'graphql-ws';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { credentialProblem, isCredentialHeader } from '../credentials.js';
+import type { Logger } from '../logger.js';
+import { type EnvelopedYoga, codedErrorJson, drained, safeError } from './operation.js';
+
+/** graphql-ws closes a socket with this code when it runs more than `maxOperations` at once. */
+export const TOO_MANY_OPERATIONS = 4429;
+
+export interface WebSocketTransportOptions {
+  server: Server;
+  yoga: EnvelopedYoga;
+  /** Largest message, in bytes (`limits.maxBodyBytes`). */
+  maxPayloadBytes: number;
+  /** Operations one socket may have running at once (`limits.maxWebSocketOperations`). */
+  maxOperations: number;
+  /** Hide error names from close reasons. */
+  production: boolean;
+  logger: Logger;
+  /** ms between keep-alive pings; a socket that misses one pong is dropped. @default 12000 */
+  keepAliveMs?: number;
+}
+
+interface Extra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  /** The socket's credentials as headers, checked once at `connection_init`. */
+  headers?: Headers;
+  /** The last `buildTrace.nextOffset` each trace subscription delivered, to resume from after its error. */
+  offsets: Map<string, number>;
+}
+
+export interface WebSocketTransport {
+  /**
+   * Waits (at most `graceMs`) for the operations running on every socket to end — subscriptions end
+   * with SHUTTING_DOWN once the trace hub closes, and that error reaches the client — then closes the
+   * sockets with 1001.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+export function startWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
+  const { yoga, maxOperations, logger } = options;
+  const contexts = new Set<Context<Record<string, unknown>, Extra>>();
+  const path = yoga.graphqlEndpoint;
+
+  const graphqlWs = makeServer<Record<string, unknown>, Extra>({
+    execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
+    subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+    onConnect(ctx) {
+      const headers = socketHeaders(ctx.extra.request, ctx.connectionParams ?? {});
+      if (typeof headers === 'string') {
+        // The header's name and what is wrong with it; never its value.
+        logger.warn({ event: 'ws_refused', problem: headers }, 'WebSocket connection refused: bad credential');
+        return false;
+      }
+      ctx.extra.headers = headers;
+      contexts.add(ctx);
+      return true;
+    },
+    onSubscribe: async (ctx, _id, params) => {
+      if (Object.keys(ctx.subscriptions).length > maxOperations) {
+        ctx.extra.socket.close(TOO_MANY_OPERATIONS, 'Too many operations');
+        return [new GraphQLError('too many operations on this socket', { extensions: { code: 'TOO_MANY_OPERATIONS' } })];
+      }
+      // A POST, as over HTTP: yoga refuses mutations on anything it takes for a GET. No abort signal:
+      // nothing reads it, and graphql-ws returns every running operation's iterator when the socket closes.
+      const request = new Request(`http://buildgate.local${path}`, {
+        method: 'POST',
+        headers: ctx.extra.headers,
+      });
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, request, params });
+      let document;
+      try {
+        document = parse(params.query);
+      } catch (error) {
+        return [asGraphQLError(error, 'GRAPHQL_PARSE_FAILED')];
+      }
+      const errors = validate(schema, document);
+      if (errors.length) return [...errors];
+      if (!getOperationAST(document, params.operationName)) {
+        return [new GraphQLError('cannot tell which operation to run: name one in operationName', { extensions: { code: 'BAD_REQUEST' } })];
+      }
+      return {
+        schema,
+        operationName: params.operationName,
+        document,
+        variableValues: params.variables,
+        contextValue: await contextFactory(),
+        rootValue: { execute, subscribe },
+      };
+    },
+    onNext(ctx, id, _payload, _args, result) {
+      const offset = (result.data as { buildTrace?: { nextOffset?: unknown } } | null | undefined)?.buildTrace?.nextOffset;
+      if (typeof offset === 'number') ctx.extra.offsets.set(id, offset);
+    },
+    onError(ctx, id, _payload, errors) {
+      const offset = ctx.extra.offsets.get(id);
+      ctx.extra.offsets.delete(id);
+      return errors.map((error) => codedErrorJson(error, offset, logger));
+    },
+    onComplete(ctx, id) {
+      ctx.extra.offsets.delete(id);
+    },
+    onClose(ctx) {
+      contexts.delete(ctx);
+    },
+  });
+
+  const webSockets = new WebSocketServer({ server: options.server, path, maxPayload: options.maxPayloadBytes, handleProtocols });
+  webSockets.on('error', (error) => logger.error({ event: 'ws_server_error', err: safeError(error) }, 'WebSocket server error'));
+  webSockets.on('connection', (socket, request) => {
+    const internalError = (error: unknown) => {
+      logger.error({ event: 'ws_error', err: safeError(error) }, 'WebSocket operation failed');
+      const name = error instanceof Error ? error.name : 'Error';
+      socket.close(CloseCode.InternalServerError, options.production ? 'Internal server error' : `Internal server error (${name})`);
+    };
+    socket.on('error', (error: Error & { code?: string }) => {
+      // A client breaking the protocol (a message over maxPayload: 1009): ws has already closed the socket with its code.
+      if (error.code?.startsWith('WS_ERR_')) logger.info({ event: 'ws_protocol_error', code: error.code }, 'WebSocket closed: protocol error');
+      else internalError(error);
+    });
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const keepAlive = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, options.keepAliveMs ?? 12_000);
+    const closed = graphqlWs.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch(internalError);
+          }),
+      },
+      { socket, request, offsets: new Map() },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    async close(graceMs) {
+      await drained(() => [...contexts].every((ctx) => Object.keys(ctx.subscriptions).length === 0), graceMs);
+      for (const socket of webSockets.clients) socket.close(1001, 'Going away');
+      await new Promise<void>((resolve) => webSockets.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The headers each operation's request carries: the upgrade request's, then the credentials in
+ * `connectionParams` (which win; other params are not headers). A string names what is wrong when one fails the credential check.
+ */
+function socketHeaders(request: IncomingMessage, params: Record<string, unknown>): Headers | string {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value !== 'string' || name === 'content-length') continue;
+    const problem = isCredentialHeader(name) ? credentialProblem(value) : undefined;
+    if (problem) return `${name} header ${problem}`;
+    headers.set(name, value);
+  }
+  headers.set('content-type', 'application/json');
+  for (const [name, value] of Object.entries(params)) {
+    if (!isCredentialHeader(name)) continue;
+    const problem = credentialProblem(value);
+    if (problem) return `connectionParams.${name} ${problem}`;
+    headers.set(name.toLowerCase(), value as string);
+  }
+  return headers;
+}
+
+function asGraphQLError(error: unknown, code: string): GraphQLError {
+  if (error instanceof GraphQLError) return error.extensions?.code ? error : new GraphQLError(error.message, { ...error, extensions: { ...error.extensions, code } });
+  return new GraphQLError('the document could not be parsed', { extensions: { code } });
+}
