@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { useServer } from 'graphql-ws/use/ws';
-import { type Plugin, createYoga, useReadinessCheck } from 'graphql-yoga';
+import { type Plugin, createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
@@ -16,7 +16,9 @@ import { type Logger, createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
 import { useMetrics } from './plugins/use-metrics.js';
+import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
+import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
@@ -45,25 +47,6 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Where logs go. @default a pino logger at `config.logLevel` on stdout */
   logger?: Logger;
-}
-
-/** `/ready`: 200 when every upstream answers HTTP, else 503 naming those that do not. */
-function readiness(registry: UpstreamRegistry) {
-  return async () => {
-    const upstreams = registry.list();
-    const results = await Promise.allSettled(upstreams.map(({ adapter }) => adapter.probe()));
-    const report = Object.fromEntries(
-      upstreams.map(({ adapter }, i) => [
-        adapter.name,
-        results[i]!.status === 'fulfilled' ? 'reachable' : (results[i] as PromiseRejectedResult).reason?.extensions?.code ?? 'unreachable',
-      ]),
-    );
-    const ready = results.every((result) => result.status === 'fulfilled');
-    return new Response(JSON.stringify({ ready, upstreams: report }), {
-      status: ready ? 200 : 503,
-      headers: { 'content-type': 'application/json' },
-    });
-  };
 }
 
 /** `/` is not an API: send people to GraphiQL. */
@@ -151,7 +134,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useRequestId(),
       useAccessLog(logger),
       useMetrics(metrics),
-      useReadinessCheck({ endpoint: '/ready', check: readiness(registry) }),
+      useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
       useRootRedirect(),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, hideSuggestions: config.production }),
@@ -172,7 +155,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useBodyLimit(config.limits.maxBodyBytes),
     ],
   });
-  const server = createServer(yoga);
+  const server = createServer(serverOptionsOf(config), yoga);
+  applyServerLimits(server, config);
   const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   const wsServer = useWebSocketTransport(yoga, webSockets);
   await new Promise<void>((resolve, reject) => {
