@@ -16,9 +16,11 @@ import { type Logger, createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
 import { useMetrics } from './plugins/use-metrics.js';
+import { useCSRFPrevention, CSRF_HEADER } from './plugins/use-csrf-prevention.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
+import { corsFor, verifyWebSocketOrigin } from './http/origin.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
@@ -116,7 +118,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     context: createContextFactory(config, registry, traceHub, finishedCache) as never,
-    graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config), defaultTabs: exampleTabs(config) },
+    graphiql: config.graphiql && {
+      title: 'buildgate',
+      defaultQuery: exampleQuery(config),
+      defaultTabs: exampleTabs(config),
+      // GraphiQL runs subscriptions as GET: the header tells useCSRFPrevention it is no cross-site page.
+      additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
+    },
+    // Other origins get no CORS headers unless listed: the answers are made with the service credential.
+    cors: corsFor(config.cors.origins),
     logging: {
       debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
       info: (...args) => logger.info(args.length === 1 ? args[0] : args),
@@ -136,6 +146,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useMetrics(metrics),
       useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
       useRootRedirect(),
+      // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
+      useCSRFPrevention({ streamEndpoint: '/graphql/stream' }),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, hideSuggestions: config.production }),
       useErrorCodes(),
@@ -157,7 +169,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   const server = createServer(serverOptionsOf(config), yoga);
   applyServerLimits(server, config);
-  const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint, verifyClient: verifyWebSocketOrigin(config.cors.origins) });
   const wsServer = useWebSocketTransport(yoga, webSockets);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
