@@ -198,3 +198,23 @@ describe('WebSocket origin', () => {
     expect(await upgrade()).toBe(101);
   });
 });
+
+describe('GraphiQL', () => {
+  it('sends the CSRF header, so its GET subscriptions (accept: text/event-stream) still stream', async () => {
+    const page = await (await fetch(stack.gateway.url, { headers: { accept: 'text/html' } })).text();
+    expect(page).toMatch(/"additionalHeaders":\{"x-graphql-yoga-csrf":"graphiql"\}/);
+    const query = encodeURIComponent('subscription($id: ID!) { buildStatus(id: $id) { status } }');
+    const variables = encodeURIComponent(JSON.stringify({ id: runningId }));
+    const aborted = new AbortController();
+    // As GraphiQL asks: GET, text/event-stream, and its additional headers.
+    const response = await fetch(`${stack.gateway.url}?query=${query}&variables=${variables}`, {
+      headers: { accept: 'text/event-stream', 'x-graphql-yoga-csrf': 'graphiql' },
+      signal: aborted.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('"status":"RUNNING"')) text += new TextDecoder().decode((await reader.read()).value);
+    aborted.abort();
+  });
+});
