@@ -143,6 +143,16 @@ const corsSchema = z
   })
   .strict();
 
+/** Prometheus labels come from bounded sets: a client-chosen operation name is a label only when listed. */
+const metricsSchema = z
+  .object({
+    operationNames: z
+      .array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,127}$/, 'must be a GraphQL name'))
+      .default([])
+      .describe('operation names counted under their own `operation` label in /metrics; other named operations count as `other`, unnamed ones as `anonymous`'),
+  })
+  .strict();
+
 function limitsSchemaDefaults() {
   return {
     maxDepth: 12,
@@ -203,6 +213,7 @@ const configSchema = z
     server: serverSchema.default(serverSchema.parse({})),
     sse: sseSchema.default(sseSchema.parse({})),
     cors: corsSchema.default(corsSchema.parse({})),
+    metrics: metricsSchema.default(metricsSchema.parse({})),
     requestDeadlineMs: z
       .number()
       .int()

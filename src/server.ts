@@ -143,7 +143,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // First, so every response (refusals included) carries the id and is logged and counted.
       useRequestId(),
       useAccessLog(logger),
-      useMetrics(metrics),
+      useMetrics(metrics, { operationNames: config.metrics.operationNames }),
       useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
       useRootRedirect(),
       // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
