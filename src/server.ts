@@ -26,6 +26,7 @@ import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useArgumentChecks } from './plugins/use-argument-checks.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
+import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
 import { useLimits } from './plugins/use-limits.js';
 import { TraceHub } from './trace/hub.js';
 import { UpstreamRegistry } from './upstreams/index.js';
@@ -143,6 +144,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // First, so every response (refusals included) carries the id and is logged and counted.
       useRequestId(),
       useAccessLog(logger),
+      // Rewrites uncoded error responses of the GraphQL endpoints; the log above sees the final status.
+      useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
       useMetrics(metrics, { operationNames: config.metrics.operationNames }),
       useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
       useRootRedirect(),

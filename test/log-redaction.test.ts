@@ -78,7 +78,7 @@ describe('access log', () => {
     for (const [i, form] of FORMS.entries()) {
       const name = form.replace(' ', '%20');
       // Refused (no CSRF header) and answered (with it): both are logged.
-      for (const headers of [{}, { 'x-graphql-yoga-csrf': '1', 'x-request-id': `redact-${i}` }]) {
+      for (const headers of [{}, { 'x-graphql-yoga-csrf': '1', 'x-request-id': `redact-${i}` }] as Array<Record<string, string>>) {
         await (await fetch(`${gateway.url}?${query}&${name}=${secretFor(i)}`, { headers })).text();
       }
       await (await fetch(`${gateway.url.replace('/graphql', '/nowhere')}?${name}=${secretFor(i)}`)).text();
