@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './helpers/stack.js';
+import { subscriptionClient } from './helpers/subscribe.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -58,6 +59,17 @@ describe('variable coercion errors', () => {
     const text = await response.text();
     const events = text.split('\n').filter((line) => line.startsWith('data: {')).map((line) => JSON.parse(line.slice(6)));
     expect(events.flatMap((event) => event.errors ?? []).map((e: any) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('variable coercion errors over WebSocket', () => {
+  it('are BAD_USER_INPUT for queries and subscriptions', async () => {
+    const client = subscriptionClient('ws', stack.gateway.url);
+    for (const query of [BUILD, 'subscription($id: ID!) { buildStatus(id: $id) { status } }']) {
+      const { errors } = await client.subscribe(query, { id: null }).done;
+      expect(errors?.map((e) => e.extensions?.code), query).toEqual(['BAD_USER_INPUT']);
+    }
+    await client.dispose();
   });
 });
 
