@@ -20,7 +20,7 @@ import { useCSRFPrevention, CSRF_HEADER } from './plugins/use-csrf-prevention.js
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
-import { corsFor, verifyWebSocketOrigin } from './http/origin.js';
+import { corsFor, useVaryOnOrigin, verifyWebSocketOrigin } from './http/origin.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
@@ -149,6 +149,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useMetrics(metrics, { operationNames: config.metrics.operationNames }),
       useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
       useRootRedirect(),
+      useVaryOnOrigin(config.cors.origins),
       // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
       useCSRFPrevention({ streamEndpoint: '/graphql/stream' }),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.

@@ -163,6 +163,8 @@ describe('CORS', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe(LISTED);
     expect(response.headers.get('access-control-allow-credentials')).toBe('true');
     expect(response.headers.get('access-control-expose-headers')).toMatch(/x-request-id/);
+    // The answer depends on Origin, so shared caches must key on it.
+    expect(response.headers.get('vary')).toMatch(/\bOrigin\b/i);
   });
 
   it('answers same-origin and origin-less requests as before', async () => {

@@ -5,7 +5,7 @@
  * browsers send no preflight for an upgrade, only the `Origin` header).
  */
 import type { IncomingMessage } from 'node:http';
-import type { CORSOptions } from 'graphql-yoga';
+import type { CORSOptions, Plugin } from 'graphql-yoga';
 
 /** Origins as browsers serialise them (`https://ci.example.com`, no path, default port dropped). */
 export function normaliseOrigins(origins: readonly string[]): Set<string> {
@@ -34,6 +34,20 @@ export function corsFor(origins: readonly string[]): (request: Request) => CORSO
     const origin = request.headers.get('origin');
     if (origin === null || !allowed.has(origin)) return false;
     return { origin, credentials: true, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 };
+  };
+}
+
+/**
+ * With origins listed, an answer's CORS headers depend on the request's `Origin`: say so, or a shared
+ * cache could hand one origin's answer (with its `access-control-allow-origin`) to another.
+ */
+export function useVaryOnOrigin(origins: readonly string[]): Plugin {
+  if (normaliseOrigins(origins).size === 0) return {};
+  return {
+    onResponse({ response }) {
+      const vary = response.headers.get('vary');
+      if (!vary || !/\borigin\b/i.test(vary)) response.headers.append('vary', 'Origin');
+    },
   };
 }
 
