@@ -16,7 +16,7 @@ import { type Logger, createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
 import { useMetrics } from './plugins/use-metrics.js';
-import { useCSRFPrevention, CSRF_HEADER } from './plugins/use-csrf-prevention.js';
+import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
@@ -144,7 +144,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // First, so every response (refusals included) carries the id and is logged and counted.
       useRequestId(),
       useAccessLog(logger),
-      // Rewrites uncoded error responses of the GraphQL endpoints; the log above sees the final status.
+      // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
       useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
       useMetrics(metrics, { operationNames: config.metrics.operationNames }),
       useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
