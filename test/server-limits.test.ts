@@ -3,7 +3,9 @@
  * its socket within the configured time, idle keep-alive sockets close, connections past
  * `server.maxConnections` are refused, and `requestTimeout` never cuts a long SSE answer.
  */
+import { once } from 'node:events';
 import { request } from 'node:http';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/server.js';
@@ -103,5 +105,21 @@ describe('server limits', () => {
     expect(ended).toBe(false);
     expect(text).toContain('"status":"RUNNING"');
     response.destroy();
+  });
+
+  it('does not cut a WebSocket that lives longer than requestTimeout or keepAliveTimeout', async () => {
+    const socket = new WebSocket(stack.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const messages: Array<{ type: string }> = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await expect.poll(() => messages.map((m) => m.type), { timeout: 10_000 }).toContain('connection_ack');
+    const started = performance.now();
+    // The connections check runs every few tens of ms here: three request timeouts give it many chances.
+    await expect.poll(() => socket.readyState !== WebSocket.OPEN || performance.now() - started > 3 * REQUEST_MS, { timeout: 20_000 }).toBe(true);
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    socket.send(JSON.stringify({ type: 'ping' }));
+    await expect.poll(() => messages.map((m) => m.type), { timeout: 10_000 }).toContain('pong');
+    socket.close();
   });
 });
