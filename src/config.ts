@@ -134,10 +134,20 @@ const sseSchema = z
   })
   .strict();
 
+/** As a browser sends it in `Origin`: scheme, host and port only. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && value.replace(/\/$/, '') === url.origin;
+  } catch {
+    return false;
+  }
+}
+
 const corsSchema = z
   .object({
     origins: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).refine(isOrigin, 'must be an origin: http(s)://host[:port], no path, no "*"'))
       .default([])
       .describe('origins (e.g. https://ci.example.com) allowed to call the gateway from a browser, with credentials; empty: no cross-origin access'),
   })
