@@ -55,7 +55,7 @@ const SPANNING = `{
 
 describe('credentials across upstream kinds', () => {
   it('a query spanning GitLab v4, v3 and bk-ci with both kinds of client credential sends each only its own', async () => {
-    await stack.resetCredentials();
+    await stack.recordCredentials();
     const result = await stack.graphql(SPANNING, undefined, BOTH);
     expect(result.errors).toBeUndefined();
     const { gitlab, bkci } = assertNoCrossing(await stack.credentials());
@@ -67,7 +67,7 @@ describe('credentials across upstream kinds', () => {
   });
 
   it('with no client credential, each upstream gets only its own service credential', async () => {
-    await stack.resetCredentials();
+    await stack.recordCredentials();
     const result = await stack.graphql(SPANNING);
     expect(result.errors).toBeUndefined();
     const { gitlab, bkci } = assertNoCrossing(await stack.credentials());
@@ -80,7 +80,7 @@ describe('credentials across upstream kinds', () => {
   it('a trace subscription and a bk-ci read with both credentials keep them apart too (SSE and WebSocket)', async () => {
     const list = await stack.graphql<any>('{ project(upstream: "gitlab", id: "1") { builds(scope: [RUNNING], first: 1) { nodes { id } } } }');
     const id = list.data.project.builds.nodes[0].id;
-    await stack.resetCredentials();
+    await stack.recordCredentials();
     for (const transport of ['sse', 'ws'] as const) {
       const client = subscriptionClient(transport, stack.gateway.url, BOTH);
       const sub = client.subscribe<{ content: string }>('subscription($id: ID!) { buildTrace(id: $id) { content } }', { id });

@@ -39,7 +39,7 @@ async function probes(stack: Stack): Promise<{ gitlab: number; bkci: number; tot
 describe('/ready', () => {
   it('answers 50 concurrent calls with one probe per upstream', async () => {
     await cached.resetStats();
-    await cached.resetCredentials();
+    await cached.recordCredentials();
     const answers = await Promise.all(Array.from({ length: 50 }, () => ready(cached)));
     for (const answer of answers) {
       expect(answer).toEqual({ status: 200, body: { ready: true, upstreams: { gitlab: 'reachable', bkci: 'reachable' } } });
@@ -52,7 +52,7 @@ describe('/ready', () => {
 
   it('probes on every call when readyCacheMs is 0', async () => {
     await uncached.resetStats();
-    await uncached.resetCredentials();
+    await uncached.recordCredentials();
     for (let i = 0; i < 3; i++) expect((await ready(uncached)).status).toBe(200);
     expect(await probes(uncached)).toEqual({ gitlab: 3, bkci: 3, total: 6 });
   });

@@ -2,7 +2,8 @@
  * Which credentials arrived with each counted API request, by upstream and route, so tests can prove
  * that a GitLab token never reaches bk-ci and a bk-ci identity never reaches GitLab. It records the
  * headers and query parameters either API accepts a credential in, whatever the route makes of them.
- * Bounded: only the latest `capacity` requests are kept.
+ * Off until a test starts it (`POST /__sim/credentials/start`), so benchmarks' REST baseline pays
+ * nothing for it; bounded: only the latest `capacity` requests are kept.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Upstream } from './pipeline.js';
@@ -21,10 +22,12 @@ export interface CredentialRecord {
 
 export class CredentialLog {
   readonly #records: CredentialRecord[] = [];
+  #recording = false;
 
   constructor(private readonly capacity = 1000) {}
 
   record(upstream: Upstream, route: string, req: IncomingMessage): void {
+    if (!this.#recording) return;
     const credentials: Record<string, string> = {};
     for (const name of CREDENTIAL_HEADERS) {
       const value = req.headers[name];
@@ -47,7 +50,19 @@ export class CredentialLog {
     return [...this.#records];
   }
 
-  reset(): void {
+  get recording(): boolean {
+    return this.#recording;
+  }
+
+  /** Forgets what was recorded and records from now on. */
+  start(): void {
     this.#records.length = 0;
+    this.#recording = true;
+  }
+
+  /** Stops recording and forgets. */
+  stop(): void {
+    this.#records.length = 0;
+    this.#recording = false;
   }
 }

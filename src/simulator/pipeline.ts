@@ -43,7 +43,7 @@ export interface PipelineDeps {
   readonly injector: FaultInjector;
   /** In order; the last one should own every URL. */
   readonly frontEnds: readonly FrontEnd[];
-  /** Where the credentials of counted requests are recorded, when tests ask (`/__sim/credentials`). */
+  /** Where the credentials of counted requests are recorded while a test has it on (`/__sim/credentials`). */
   readonly credentials?: CredentialLog;
 }
 

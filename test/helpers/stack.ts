@@ -20,9 +20,10 @@ export interface Stack {
   /** Upstream requests the simulator counted since the last reset. */
   stats(): Promise<{ total: number; routes: Record<string, number> }>;
   resetStats(): Promise<void>;
-  /** The credentials each recent upstream request arrived with (the simulator's `/__sim/credentials`). */
+  /** The credentials each upstream request since `recordCredentials()` arrived with (the simulator's `/__sim/credentials`). */
   credentials(): Promise<CredentialRecord[]>;
-  resetCredentials(): Promise<void>;
+  /** Forgets recorded credentials and records those of every upstream request from now on. */
+  recordCredentials(): Promise<void>;
   /** GET on the simulator's REST API: a path below /api/v4, or an absolute path starting with /api/ or /ms/. */
   rest<T = any>(path: string, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   close(): Promise<void>;
@@ -77,8 +78,8 @@ export function stackOf(simulator: Simulator, gateway: Gateway): Stack {
     async credentials() {
       return ((await (await fetch(`${simulator.url}/__sim/credentials`)).json()) as { requests: CredentialRecord[] }).requests;
     },
-    async resetCredentials() {
-      const response = await fetch(`${simulator.url}/__sim/credentials/reset`, { method: 'POST' });
+    async recordCredentials() {
+      const response = await fetch(`${simulator.url}/__sim/credentials/start`, { method: 'POST' });
       await response.arrayBuffer();
     },
     async rest(path, token, headers = {}) {
