@@ -134,12 +134,32 @@ const sseSchema = z
   })
   .strict();
 
+/** As a browser sends it in `Origin`: scheme, host and port only. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && value.replace(/\/$/, '') === url.origin;
+  } catch {
+    return false;
+  }
+}
+
 const corsSchema = z
   .object({
     origins: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).refine(isOrigin, 'must be an origin: http(s)://host[:port], no path, no "*"'))
       .default([])
       .describe('origins (e.g. https://ci.example.com) allowed to call the gateway from a browser, with credentials; empty: no cross-origin access'),
+  })
+  .strict();
+
+/** Prometheus labels come from bounded sets: a client-chosen operation name is a label only when listed. */
+const metricsSchema = z
+  .object({
+    operationNames: z
+      .array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,127}$/, 'must be a GraphQL name'))
+      .default([])
+      .describe('operation names counted under their own `operation` label in /metrics; other named operations count as `other`, unnamed ones as `anonymous`'),
   })
   .strict();
 
@@ -203,6 +223,7 @@ const configSchema = z
     server: serverSchema.default(serverSchema.parse({})),
     sse: sseSchema.default(sseSchema.parse({})),
     cors: corsSchema.default(corsSchema.parse({})),
+    metrics: metricsSchema.default(metricsSchema.parse({})),
     requestDeadlineMs: z
       .number()
       .int()

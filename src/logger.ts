@@ -8,11 +8,42 @@ export type { Logger } from 'pino';
 
 /** Where credentials travel: GitLab's and bk-ci's headers, and the query parameters both accept. */
 export const CREDENTIAL_HEADERS = ['private-token', 'authorization', 'x-bkapi-authorization', 'x-devops-uid', 'job-token', 'cookie'];
-const CREDENTIAL_PARAMS = /([?&](?:private_token|access_token|job_token)=)[^&#\s]*/gi;
+/** Query parameters that carry a credential, as GitLab and bk-ci read them (after decoding, any case). */
+const CREDENTIAL_PARAMS = new Set(['private_token', 'access_token', 'job_token']);
+/** Rack and PHP read `name[]` and `name[key]` as `name`. */
+const BRACKETS = /(?:\[[^\]]*\])+$/;
 
-/** A URL or path with credential query parameters replaced by `[Redacted]`. */
+/** A parameter name as a server would read it: percent-decoded (twice-encoded too), `+` as space, brackets dropped, lower case. */
+function parameterName(raw: string): string {
+  let name = raw.replace(/\+/g, ' ');
+  for (let i = 0; i < 3 && name.includes('%'); i++) {
+    // Lenient: a stray `%` must not keep the rest of the name from being decoded.
+    const decoded = name.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (decoded === name) break;
+    name = decoded;
+  }
+  return name.trim().replace(BRACKETS, '').toLowerCase();
+}
+
+/**
+ * A URL or path with the values of credential query parameters replaced by `[Redacted]`. Names are
+ * matched as the upstream would read them, so `%70rivate_token`, `private%5Ftoken`, `PRIVATE_TOKEN`
+ * and `private_token[]` are all caught; the rest of the URL is kept as sent.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(CREDENTIAL_PARAMS, '$1[Redacted]');
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const hash = url.indexOf('#', mark);
+  const query = url.slice(mark + 1, hash === -1 ? undefined : hash);
+  const redacted = query
+    .split(/([&;])/)
+    .map((part) => {
+      const equals = part.indexOf('=');
+      if (equals === -1 || !CREDENTIAL_PARAMS.has(parameterName(part.slice(0, equals)))) return part;
+      return `${part.slice(0, equals)}=[Redacted]`;
+    })
+    .join('');
+  return `${url.slice(0, mark + 1)}${redacted}${hash === -1 ? '' : url.slice(hash)}`;
 }
 
 export interface LoggerOptions {

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
-import { type Plugin, createYoga, useReadinessCheck } from 'graphql-yoga';
+import { type Plugin, createYoga } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
 import { createSseTransport } from './transports/sse.js';
@@ -15,12 +15,17 @@ import { type Logger, createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
 import { useMetrics } from './plugins/use-metrics.js';
+import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
+import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
+import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
+import { corsFor, useVaryOnOrigin, verifyWebSocketOrigin } from './http/origin.js';
 import { buildSchema } from './schema.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useArgumentChecks } from './plugins/use-argument-checks.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
+import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
 import { useLimits } from './plugins/use-limits.js';
 import { TraceHub } from './trace/hub.js';
 import { UpstreamRegistry } from './upstreams/index.js';
@@ -44,25 +49,6 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Where logs go. @default a pino logger at `config.logLevel` on stdout */
   logger?: Logger;
-}
-
-/** `/ready`: 200 when every upstream answers HTTP, else 503 naming those that do not. */
-function readiness(registry: UpstreamRegistry) {
-  return async () => {
-    const upstreams = registry.list();
-    const results = await Promise.allSettled(upstreams.map(({ adapter }) => adapter.probe()));
-    const report = Object.fromEntries(
-      upstreams.map(({ adapter }, i) => [
-        adapter.name,
-        results[i]!.status === 'fulfilled' ? 'reachable' : (results[i] as PromiseRejectedResult).reason?.extensions?.code ?? 'unreachable',
-      ]),
-    );
-    const ready = results.every((result) => result.status === 'fulfilled');
-    return new Response(JSON.stringify({ ready, upstreams: report }), {
-      status: ready ? 200 : 503,
-      headers: { 'content-type': 'application/json' },
-    });
-  };
 }
 
 /** `/` is not an API: send people to GraphiQL. */
@@ -104,7 +90,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     context: createContextFactory(config, registry, traceHub, finishedCache) as never,
-    graphiql: config.graphiql && { title: 'buildgate', defaultQuery: exampleQuery(config), defaultTabs: exampleTabs(config) },
+    graphiql: config.graphiql && {
+      title: 'buildgate',
+      defaultQuery: exampleQuery(config),
+      defaultTabs: exampleTabs(config),
+      // GraphiQL runs subscriptions as GET: the header tells useCSRFPrevention it is no cross-site page.
+      additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
+    },
+    // Other origins get no CORS headers unless listed: the answers are made with the service credential.
+    cors: corsFor(config.cors.origins),
     logging: {
       debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
       info: (...args) => logger.info(args.length === 1 ? args[0] : args),
@@ -121,9 +115,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // First, so every response (refusals included) carries the id and is logged and counted.
       useRequestId(),
       useAccessLog(logger),
-      useMetrics(metrics),
-      useReadinessCheck({ endpoint: '/ready', check: readiness(registry) }),
+      // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
+      useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
+      useMetrics(metrics, { operationNames: config.metrics.operationNames }),
+      useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
       useRootRedirect(),
+      useVaryOnOrigin(config.cors.origins),
+      // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
+      useCSRFPrevention({ streamEndpoint: '/graphql/stream' }),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
       useErrorCodes(),
@@ -141,7 +140,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useBodyLimit(config.limits.maxBodyBytes),
     ],
   });
-  const server = createServer(yoga);
+  const server = createServer(serverOptionsOf(config), yoga);
+  applyServerLimits(server, config);
   const webSockets = startWebSocketTransport({
     server,
     yoga,
@@ -149,6 +149,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     maxOperations: config.limits.maxWebSocketOperations,
     production: config.production,
     logger,
+    verifyClient: verifyWebSocketOrigin(config.cors.origins),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

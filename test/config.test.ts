@@ -49,6 +49,17 @@ describe('configuration', () => {
     expect(parseConfig({ upstreams: [{ name: 'a', kind: 'gitlab-v4', baseUrl: 'https://x/api/v4', tokenEnv: 'MY_TOKEN' }] }, { MY_TOKEN: 't' }).upstreams[0]!.token).toBe('t');
   });
 
+  it('reads CORS origins and metric operation names as lists, and names a bad origin', () => {
+    const { config } = loadConfig([], { BUILDGATE_CORS_ORIGINS: 'https://ci.example.com,http://localhost:3000', BUILDGATE_METRICS_OPERATION_NAMES: 'RecentBuilds,Tail' });
+    expect(config.cors.origins).toEqual(['https://ci.example.com', 'http://localhost:3000']);
+    expect(config.metrics.operationNames).toEqual(['RecentBuilds', 'Tail']);
+    expect(parseConfig({}).cors.origins).toEqual([]);
+    for (const origin of ['*', 'ci.example.com', 'https://ci.example.com/app', 'ftp://ci.example.com']) {
+      expect(() => parseConfig({ cors: { origins: [origin] } }), origin).toThrow(/cors\.origins\.0: must be an origin/);
+    }
+    expect(() => parseConfig({ metrics: { operationNames: ['not a name'] } })).toThrow(/metrics\.operationNames\.0/);
+  });
+
   it('lists every option with its environment variable in --help', () => {
     expect(OPTIONS.length).toBeGreaterThan(30);
     for (const option of OPTIONS) expect(HELP).toContain(option.path);

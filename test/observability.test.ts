@@ -40,6 +40,7 @@ beforeAll(async () => {
         { name: 'recorder', kind: 'gitlab-v4', baseUrl: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/api/v4` },
       ],
       trace: { pollIntervalMs: 50 },
+      metrics: { operationNames: ['RecentBuilds', 'Missing'] },
     }),
     { logger: createLogger({ level: 'debug', destination: sink }) },
   );

@@ -1,10 +1,12 @@
 /**
  * Every refusal carries `extensions.code`: a document that does not parse is GRAPHQL_PARSE_FAILED, one
  * that does not validate (graphql-armor's limits included, named in `extensions.limit`) is
- * GRAPHQL_VALIDATION_FAILED.
+ * GRAPHQL_VALIDATION_FAILED, and variables that do not fit their declared types (null for `ID!`, a
+ * missing one, an Int overflow, a wrong type, an unknown type) are BAD_USER_INPUT. A GET whose
+ * `variables` or `extensions` is not JSON is BAD_REQUEST, where yoga would answer 500.
  */
-import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { type ASTNode, type DocumentNode, type ExecutionResult, GraphQLError, Kind, visit } from 'graphql';
+import { type Plugin, createGraphQLError, isAsyncIterable } from 'graphql-yoga';
 
 /** graphql-armor's messages, to name the limit an operation hit. */
 const LIMITS: ReadonlyArray<[RegExp, string]> = [
@@ -28,15 +30,54 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
+/** graphql-js reports a variable's coercion failure on its definition, outside any path. */
+const isVariableError = (error: GraphQLError) => error.path === undefined && (error.nodes?.some((node) => node.kind === Kind.VARIABLE_DEFINITION) ?? false);
+
+/** The type nodes of a document's variable definitions: an error on one is about the variables. */
+function variableTypeNodes(document: DocumentNode): Set<ASTNode> {
+  const nodes = new Set<ASTNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const variable of definition.variableDefinitions ?? []) visit(variable.type, { enter: (node) => void nodes.add(node) });
+  }
+  return nodes;
+}
+
+function codeVariableErrors(result: ExecutionResult, setResult: (result: ExecutionResult) => void): void {
+  if (!result.errors?.some((error) => !error.extensions?.code && isVariableError(error))) return;
+  setResult({ ...result, errors: result.errors.map((error) => (isVariableError(error) ? withCode(error, 'BAD_USER_INPUT') : error)) });
+}
+
+/** GET parameters yoga JSON.parses itself, throwing a SyntaxError it masks as a 500. */
+const JSON_PARAMS = ['variables', 'extensions'];
+
+function checkJsonParams(url: string): void {
+  const mark = url.indexOf('?');
+  if (mark === -1) return;
+  const params = new URLSearchParams(url.slice(mark + 1));
+  for (const name of JSON_PARAMS) {
+    const value = params.get(name);
+    if (!value) continue;
+    try {
+      JSON.parse(value);
+    } catch {
+      throw createGraphQLError(`The "${name}" parameter is not valid JSON.`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+    }
+  }
+}
+
 export function useErrorCodes(): Plugin {
   return {
+    onRequestParse({ request }) {
+      if (request.method === 'GET') checkJsonParams(request.url);
+    },
     onParse() {
       return ({ result, replaceParseResult }) => {
         if (result instanceof GraphQLError) replaceParseResult(withCode(result, 'GRAPHQL_PARSE_FAILED'));
         else if (result instanceof Error) replaceParseResult(withCode(new GraphQLError(result.message), 'GRAPHQL_PARSE_FAILED'));
       };
     },
-    onValidate({ validateFn, setValidationFn }) {
+    onValidate({ params, validateFn, setValidationFn }) {
       // graphql-armor throws its first refusal out of validation instead of reporting it: catch it so
       // it is coded like any other validation error.
       setValidationFn((...args) => {
@@ -48,7 +89,24 @@ export function useErrorCodes(): Plugin {
         }
       });
       return ({ result, setResult }) => {
-        if (result.length > 0) setResult(result.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
+        if (result.length === 0) return;
+        const variableTypes = variableTypeNodes(params.documentAST);
+        const codeOf = (error: GraphQLError) => (error.nodes?.some((node) => variableTypes.has(node)) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED');
+        setResult(result.map((error) => withCode(error, codeOf(error))));
+      };
+    },
+    onExecute() {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!isAsyncIterable(result)) codeVariableErrors(result, setResult);
+        },
+      };
+    },
+    onSubscribe() {
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result)) codeVariableErrors(result, setResult);
+        },
       };
     },
   };

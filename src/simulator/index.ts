@@ -24,11 +24,13 @@ import { Lifecycle } from './lifecycle.js';
 import { TraceRenderer } from './logs.js';
 import { InvalidSimulatorOptionError, resolveOptions } from './options.js';
 import type { ResolvedOptions, SimulatorOptions } from './options.js';
+import { CredentialLog } from './credential-log.js';
 import { createPipeline } from './pipeline.js';
 import { Prng, hash32 } from './prng.js';
 import { gitlabV4Artifacts } from './routes/artifacts.js';
 import { controlRoutes } from './routes/control.js';
 import { controlDataRoutes } from './routes/control-data.js';
+import { controlCredentialRoutes } from './routes/control-credentials.js';
 import { controlFaultRoutes } from './routes/control-faults.js';
 import { gitlabV3, gitlabV3FromV4 } from './routes/gitlab-v3.js';
 import { gitlabV4 } from './routes/gitlab-v4.js';
@@ -131,8 +133,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   faults.add(resolved.faults);
   const injector = new FaultInjector();
-  const control = controlFrontEnd([controlRoutes({ stats, clock, settings }), controlDataRoutes({ store, bench }), controlFaultRoutes(faults)]);
-  server.on('request', createPipeline({ stats, faults, injector, frontEnds: [control, bkci, gitlab] }));
+  const credentials = new CredentialLog();
+  const control = controlFrontEnd([
+    controlRoutes({ stats, clock, settings }),
+    controlDataRoutes({ store, bench }),
+    controlFaultRoutes(faults),
+    controlCredentialRoutes(credentials),
+  ]);
+  server.on('request', createPipeline({ stats, faults, injector, frontEnds: [control, bkci, gitlab], credentials }));
   clock.start();
 
   let closing: Promise<void> | undefined;

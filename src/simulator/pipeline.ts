@@ -9,6 +9,7 @@
  * This is the only place faults are applied: no route knows about them.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { CredentialLog } from './credential-log.js';
 import type { FaultInjector } from './fault-inject.js';
 import type { FaultTable } from './faults.js';
 import type { Reply } from './http.js';
@@ -42,14 +43,17 @@ export interface PipelineDeps {
   readonly injector: FaultInjector;
   /** In order; the last one should own every URL. */
   readonly frontEnds: readonly FrontEnd[];
+  /** Where the credentials of counted requests are recorded while a test has it on (`/__sim/credentials`). */
+  readonly credentials?: CredentialLog;
 }
 
-export function createPipeline({ stats, faults, injector, frontEnds }: PipelineDeps): RequestListener {
+export function createPipeline({ stats, faults, injector, frontEnds, credentials }: PipelineDeps): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const frontEnd = frontEnds.find((f) => f.owns(url)) ?? (frontEnds[frontEnds.length - 1] as FrontEnd);
     const head = req.method === 'HEAD';
     const routed = stats.meter(res, () => frontEnd.route(req));
+    if (routed.key !== undefined) credentials?.record(routed.upstream, routed.key, req);
     const fault = routed.key === undefined ? undefined : faults.draw(routed.key);
     if (fault) {
       stats.countFault();

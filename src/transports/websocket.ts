@@ -13,7 +13,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode, type Context, handleProtocols, makeServer } from 'graphql-ws';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type VerifyClientCallbackAsync, type WebSocket, WebSocketServer } from 'ws';
 import { credentialProblem, isCredentialHeader } from '../credentials.js';
 import type { Logger } from '../logger.js';
 import { type EnvelopedYoga, codedErrorJson, drained, safeError } from './operation.js';
@@ -33,6 +33,8 @@ export interface WebSocketTransportOptions {
   logger: Logger;
   /** ms between keep-alive pings; a socket that misses one pong is dropped. @default 12000 */
   keepAliveMs?: number;
+  /** Decides an upgrade before the handshake (the browser origin check): a refused one never becomes a socket. */
+  verifyClient?: VerifyClientCallbackAsync<IncomingMessage>;
 }
 
 interface Extra {
@@ -121,7 +123,13 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
     },
   });
 
-  const webSockets = new WebSocketServer({ server: options.server, path, maxPayload: options.maxPayloadBytes, handleProtocols });
+  const webSockets = new WebSocketServer({
+    server: options.server,
+    path,
+    maxPayload: options.maxPayloadBytes,
+    handleProtocols,
+    ...(options.verifyClient && { verifyClient: options.verifyClient }),
+  });
   webSockets.on('error', (error) => logger.error({ event: 'ws_server_error', err: safeError(error) }, 'WebSocket server error'));
   webSockets.on('connection', (socket, request) => {
     const internalError = (error: unknown) => {

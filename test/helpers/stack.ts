@@ -4,6 +4,7 @@
  */
 import { type GatewayConfigInput, parseConfig } from '../../src/config.js';
 import { type Gateway, startGateway } from '../../src/server.js';
+import type { CredentialRecord } from '../../src/simulator/credential-log.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -19,6 +20,10 @@ export interface Stack {
   /** Upstream requests the simulator counted since the last reset. */
   stats(): Promise<{ total: number; routes: Record<string, number> }>;
   resetStats(): Promise<void>;
+  /** The credentials each upstream request since `recordCredentials()` arrived with (the simulator's `/__sim/credentials`). */
+  credentials(): Promise<CredentialRecord[]>;
+  /** Forgets recorded credentials and records those of every upstream request from now on. */
+  recordCredentials(): Promise<void>;
   /** GET on the simulator's REST API: a path below /api/v4, or an absolute path starting with /api/ or /ms/. */
   rest<T = any>(path: string, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   close(): Promise<void>;
@@ -68,6 +73,13 @@ export function stackOf(simulator: Simulator, gateway: Gateway): Stack {
     },
     async resetStats() {
       const response = await fetch(`${simulator.url}/__sim/stats/reset`, { method: 'POST' });
+      await response.arrayBuffer();
+    },
+    async credentials() {
+      return ((await (await fetch(`${simulator.url}/__sim/credentials`)).json()) as { requests: CredentialRecord[] }).requests;
+    },
+    async recordCredentials() {
+      const response = await fetch(`${simulator.url}/__sim/credentials/start`, { method: 'POST' });
       await response.arrayBuffer();
     },
     async rest(path, token, headers = {}) {

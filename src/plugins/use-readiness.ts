@@ -1,0 +1,52 @@
+/**
+ * `/ready`: 200 when every upstream answers HTTP, else 503 naming those that do not. A probe result is
+ * reused for `cacheMs` and concurrent calls share one probe, so a busy load balancer (or a client
+ * hammering `/ready`) costs each upstream at most one request per `cacheMs`.
+ */
+import { type Plugin, useReadinessCheck } from 'graphql-yoga';
+import type { UpstreamRegistry } from '../upstreams/index.js';
+
+export interface ReadinessOptions {
+  registry: UpstreamRegistry;
+  /** ms a probe result is reused; 0 probes on every call. @default 2000 */
+  cacheMs?: number;
+  /** @default '/ready' */
+  endpoint?: string;
+}
+
+interface Report {
+  ready: boolean;
+  upstreams: Record<string, string>;
+}
+
+async function probeAll(registry: UpstreamRegistry): Promise<Report> {
+  const upstreams = registry.list();
+  const results = await Promise.allSettled(upstreams.map(({ adapter }) => adapter.probe()));
+  const report = Object.fromEntries(
+    upstreams.map(({ adapter }, i) => {
+      const result = results[i]!;
+      return [adapter.name, result.status === 'fulfilled' ? 'reachable' : (result.reason?.extensions?.code ?? 'unreachable')];
+    }),
+  );
+  return { ready: results.every((result) => result.status === 'fulfilled'), upstreams: report };
+}
+
+export function useReadiness({ registry, cacheMs = 2000, endpoint = '/ready' }: ReadinessOptions): Plugin {
+  let last: { at: number; report: Promise<Report> } | undefined;
+  const report = (): Promise<Report> => {
+    const now = performance.now();
+    // The in-flight probe counts as fresh: its result is at most as old as the probe itself.
+    if (!last || now - last.at >= cacheMs) last = { at: now, report: probeAll(registry) };
+    return last.report;
+  };
+  return useReadinessCheck({
+    endpoint,
+    async check() {
+      const { ready, upstreams } = await report();
+      return new Response(JSON.stringify({ ready, upstreams }), {
+        status: ready ? 200 : 503,
+        headers: { 'content-type': 'application/json' },
+      });
+    },
+  });
+}
