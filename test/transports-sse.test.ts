@@ -216,8 +216,19 @@ describe('distinct-connection streams', () => {
 });
 
 describe('bad input on /graphql/stream is a coded 4xx with no stack trace', () => {
-  const get = (query: string) =>
-    fetch(`${streamUrl}?query=${encodeURIComponent(query)}`, { headers: { accept: 'text/event-stream' } }).then(async (r) => ({ status: r.status, text: await r.text() }));
+  // With the CSRF header, as a non-browser client sends it: these reach the graphql-sse handler itself.
+  const get = (query: string, headers: Record<string, string> = { 'x-graphql-yoga-csrf': '1' }) =>
+    fetch(`${streamUrl}?query=${encodeURIComponent(query)}`, { headers: { accept: 'text/event-stream', ...headers } }).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+    }));
+
+  it('a GET without a CSRF-safe header: 403 CSRF_PREVENTED, coded, before any parsing', async () => {
+    const { status, text } = await get('subscription { buildStatus(id: ', {});
+    expect(status).toBe(403);
+    expect(JSON.parse(text).errors[0].extensions.code).toBe('CSRF_PREVENTED');
+    expect(text).not.toMatch(/\bat \S+ \(|node_modules|\/src\/|stack/);
+  });
 
   it('a syntax error: 400 GRAPHQL_PARSE_FAILED', async () => {
     const { status, text } = await get('subscription { buildStatus(id: ');
