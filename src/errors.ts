@@ -18,11 +18,39 @@ export const ERROR_CODES = {
   UPSTREAM_BUDGET_EXCEEDED:
     'The operation needs more upstream requests or bytes than `limits.maxUpstreamCalls` / `limits.maxUpstreamBytes` allow; ask for less.',
   SHUTTING_DOWN: 'The gateway is shutting down; subscribe again (another instance will answer).',
+  CSRF_PREVENTED:
+    'A request a browser could send from another site without a preflight (a form, text/plain or header-less GET); send JSON or the `x-graphql-yoga-csrf` header.',
+  TOO_MANY_REQUESTS: 'A gateway bound on open reservations or streams was reached (`extensions.limit`); try again later.',
+  STREAM_BACKLOG_EXCEEDED: 'A graphql-sse stream left more than `sse.maxReservationQueueBytes` of events unread.',
+  STREAM_NOT_FOUND: 'No graphql-sse reservation has this token (it expired, or was never made).',
+  TOO_MANY_OPERATIONS: 'More than `limits.maxWebSocketOperations` operations at once on one WebSocket (closed with 4429).',
+  BAD_REQUEST: 'The HTTP request itself is malformed (e.g. `variables` that are not JSON).',
+  METHOD_NOT_ALLOWED: 'The HTTP method cannot carry this operation (a mutation over GET).',
+  NOT_ACCEPTABLE: 'None of the `Accept`ed media types can be answered.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body has a content type the endpoint does not read.',
+  CONFLICT: 'The graphql-sse stream for this reservation is already open.',
+  REQUEST_TIMEOUT: 'The client did not send its whole request within `server.requestTimeoutMs`.',
+  REQUEST_ENTITY_TOO_LARGE: 'The request body is over `limits.maxBodyBytes`.',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax (or has too many tokens).',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not fit the schema, or exceeds a limit named in `extensions.limit`.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The code of a gateway refusal answered by HTTP status alone (no resolver ran): one table for every endpoint. */
+export const CODE_FOR_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  413: 'REQUEST_ENTITY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+};
 
 export interface BuildgateErrorOptions {
   /** Name of the upstream involved, when there was one. */

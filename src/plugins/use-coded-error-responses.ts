@@ -5,19 +5,8 @@
  * `extensions.code`, picked from its status. Successful responses (and SSE streams) are never read.
  */
 import type { Plugin } from 'graphql-yoga';
+import { CODE_FOR_HTTP_STATUS } from '../errors.js';
 
-const CODE_BY_STATUS: Readonly<Record<number, string>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  408: 'REQUEST_TIMEOUT',
-  413: 'REQUEST_ENTITY_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-};
 
 /** A stack frame (`    at fn (/app/x.js:1:2)`) or a file path with a line number. */
 const STACK_FRAME = /\n\s*at [^\n]*/g;
@@ -39,7 +28,7 @@ function codedError(error: ErrorShape, code: string): ErrorShape {
 
 /** The body as coded GraphQL errors: a JSON `{errors}` body is kept with codes added, anything else becomes one error. */
 function codedBody(text: string, status: number, statusText: string): { errors: ErrorShape[]; data?: unknown } {
-  const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+  const code = CODE_FOR_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
   try {
     const parsed = JSON.parse(text) as { errors?: unknown; data?: unknown };
     if (Array.isArray(parsed?.errors)) return { ...parsed, errors: parsed.errors.map((error: ErrorShape) => codedError(error, code)) };

@@ -6,17 +6,10 @@
 import type { GraphQLError } from 'graphql';
 import type { Response as SseResponse } from 'graphql-sse';
 import type { FetchAPI } from 'graphql-yoga';
+import { CODE_FOR_HTTP_STATUS } from '../errors.js';
 
-const CODE_FOR_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  404: 'STREAM_NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  409: 'CONFLICT',
-  413: 'REQUEST_ENTITY_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'TOO_MANY_REQUESTS',
-};
+// graphql-sse's only 404 is an unknown reservation token.
+const CODE_FOR_STATUS: Readonly<Record<number, string>> = { ...CODE_FOR_HTTP_STATUS, 404: 'STREAM_NOT_FOUND' };
 
 /** A refusal from onSubscribe, which graphql-sse sends as it is: `code` where an error has none (or always, with `overrideCode`). */
 export function refusal(refused: GraphQLError | readonly GraphQLError[], code: string, status: number, overrideCode = false): SseResponse {
