@@ -7,6 +7,7 @@
 import { GraphQLInt, Kind, type DocumentNode, type SelectionSetNode, valueFromAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../errors.js';
+import { refuseBeforeExecution } from './refuse-before-execution.js';
 
 export interface ArgumentLimits {
   /** Largest `first`. */
@@ -72,14 +73,5 @@ export function useArgumentChecks(limits: ArgumentLimits): Plugin {
     const { message, ...extensions } = bad;
     return { errors: [badUserInput(message, extensions)] };
   };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const result = refuse(args);
-      if (result) setResultAndStopExecution(result);
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const result = refuse(args);
-      if (result) setResultAndStopExecution(result);
-    },
-  };
+  return refuseBeforeExecution(refuse);
 }

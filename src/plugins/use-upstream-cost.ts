@@ -13,6 +13,7 @@ import { type ASTNode, BREAK, GraphQLError, type DocumentNode, type GraphQLSchem
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE } from '../resolvers/helpers.js';
+import { refuseBeforeExecution } from './refuse-before-execution.js';
 
 export interface UpstreamCostOptions {
   /** Highest cost an operation may have. @default limits.maxCost (20000) */
@@ -121,14 +122,5 @@ export function useUpstreamCost(options: UpstreamCostOptions): Plugin {
     return cost > options.maxCost ? { errors: [costError(cost, options.maxCost)] } : undefined;
   };
 
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const result = refuse(args);
-      if (result) setResultAndStopExecution(result);
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const result = refuse(args);
-      if (result) setResultAndStopExecution(result);
-    },
-  };
+  return refuseBeforeExecution(refuse);
 }

@@ -17,7 +17,7 @@ import {
   toUser,
 } from './gitlab-entities.js';
 import { UpstreamHttp, type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
-import { cutWindow, readLogBytes } from './log-window.js';
+import { cutWindow, readLogBytes, skipBytes } from './log-window.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -112,15 +112,7 @@ export abstract class GitLabUpstreamBase implements Upstream {
       if (skip < 0) throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a range that starts too late`, { upstream: this.name });
     }
     const cutter = new Utf8Cutter(from.offset);
-    for await (let chunk of response.body) {
-      if (skip > 0) {
-        if (chunk.length <= skip) {
-          skip -= chunk.length;
-          continue;
-        }
-        chunk = chunk.subarray(skip);
-        skip = 0;
-      }
+    for await (const chunk of skipBytes(response.body, { bytes: skip })) {
       const slice = cutter.push(chunk);
       if (slice) yield slice;
     }

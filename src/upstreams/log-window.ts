@@ -32,6 +32,23 @@ function beyondEnd(offset: number, size: number | undefined): BuildgateError {
  */
 const SLACK = 4;
 
+/**
+ * A log body without its first `toSkip.bytes` bytes (those before the offset asked for, in a whole-log
+ * 200 or a 206 that starts early); `toSkip.bytes` counts down, so what is left once the body ends says
+ * the log was shorter than that. Leaving the loop early closes `body`.
+ */
+export async function* skipBytes(body: AsyncIterable<Buffer>, toSkip: { bytes: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    if (toSkip.bytes >= chunk.length) {
+      toSkip.bytes -= chunk.length;
+      continue;
+    }
+    const rest = toSkip.bytes > 0 ? chunk.subarray(toSkip.bytes) : chunk;
+    toSkip.bytes = 0;
+    yield rest;
+  }
+}
+
 /** Reads at most `limit + SLACK` bytes of the log at `path` from `offset`. */
 export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: string, offset: number, limit: number): Promise<LogBytesRead> {
   const want = limit + SLACK;
@@ -65,15 +82,8 @@ export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: 
   let have = 0;
   let toEnd = true;
   // Breaking out of the loop closes the body: the rest of the log is never read.
-  for await (let chunk of response.body) {
-    if (skip > 0) {
-      if (chunk.length <= skip) {
-        skip -= chunk.length;
-        continue;
-      }
-      chunk = chunk.subarray(skip);
-      skip = 0;
-    }
+  const toSkip = { bytes: skip };
+  for await (const chunk of skipBytes(response.body, toSkip)) {
     chunks.push(chunk);
     have += chunk.length;
     if (have >= want) {
@@ -81,7 +91,7 @@ export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: 
       break;
     }
   }
-  if (skip > 0) throw beyondEnd(offset, offset - skip);
+  if (toSkip.bytes > 0) throw beyondEnd(offset, offset - toSkip.bytes);
   const bytes = Buffer.concat(chunks, have).subarray(0, want);
   return { offset, bytes, toEnd, size: total ?? offset + bytes.length };
 }
