@@ -12,7 +12,8 @@ import type { FinishedBuildCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
 import { UpstreamBudget } from './upstreams/budget.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
-import type { CallContext, Credential, Upstream, UpstreamKind } from './upstreams/types.js';
+import type { Credential, UpstreamKind } from './model.js';
+import type { CallContext, Upstream } from './upstreams/types.js';
 
 export interface GatewayContext extends YogaInitialContext {
   config: GatewayConfig;

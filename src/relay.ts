@@ -3,7 +3,7 @@
  * path or a ref can ever be misread; both are validated on the way in and refused with BAD_USER_INPUT.
  */
 import { badUserInput } from './errors.js';
-import type { BuildModel, BuildPage } from './upstreams/types.js';
+import type { BuildModel, BuildPage } from './model.js';
 
 export type NodeType = 'Build' | 'Pipeline' | 'Commit' | 'Project' | 'User';
 

@@ -9,8 +9,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { credentialDigest } from '../upstreams/credential-digest.js';
-import type { BuildModel, Credential, TraceSlice } from '../upstreams/types.js';
-import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import type { BuildModel, Credential, TraceSlice } from '../model.js';
+import { TERMINAL_STATUSES } from '../model.js';
 
 export interface FinishedCacheOptions {
   /** Most entries (builds and log windows). @default 10000 */

@@ -5,7 +5,8 @@
  * entities; a batch is the distinct keys fetched in parallel under the upstream's concurrency cap.
  */
 import DataLoader from 'dataloader';
-import type { BuildModel, BuildStageModel, CallContext, CommitModel, PipelineModel, ProjectModel, Upstream, UserModel } from '../upstreams/types.js';
+import type { BuildModel, BuildStageModel, CommitModel, PipelineModel, ProjectModel, UserModel } from '../model.js';
+import type { CallContext, Upstream } from '../upstreams/types.js';
 import type { FinishedBuildCache } from './finished-cache.js';
 import { type Limiter, createLimiter } from './limiter.js';
 import { type ListLoader, createListLoader } from './lists.js';

@@ -4,7 +4,8 @@
  * batch endpoint, so a batch is its distinct keys fetched in parallel under the concurrency cap.
  */
 import DataLoader from 'dataloader';
-import type { BuildListSource, BuildPage, BuildStatus, CallContext, Upstream } from '../upstreams/types.js';
+import type { BuildListSource, BuildPage, BuildStatus } from '../model.js';
+import type { CallContext, Upstream } from '../upstreams/types.js';
 
 export interface ListKey {
   upstream: string;

@@ -8,7 +8,8 @@
 import DataLoader from 'dataloader';
 import { linesWindow } from '../upstreams/line-window.js';
 import { cutWindow } from '../upstreams/log-window.js';
-import type { CallContext, TraceSlice, Upstream } from '../upstreams/types.js';
+import type { TraceSlice } from '../model.js';
+import type { CallContext, Upstream } from '../upstreams/types.js';
 
 export interface TraceKey {
   upstream: string;

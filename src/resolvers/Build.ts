@@ -2,7 +2,7 @@ import type { BuildResolvers } from '../generated/resolvers.js';
 import { badUserInput } from '../errors.js';
 import { buildKey } from '../loaders/index.js';
 import { encodeGlobalId } from '../relay.js';
-import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import { TERMINAL_STATUSES } from '../model.js';
 
 export const Build: BuildResolvers = {
   id: (build) => encodeGlobalId('Build', build.upstream, build.projectId, build.locator),

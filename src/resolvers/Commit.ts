@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { CommitResolvers } from '../generated/resolvers.js';
 import { encodeGlobalId } from '../relay.js';
-import type { CommitModel } from '../upstreams/types.js';
+import type { CommitModel } from '../model.js';
 import { listBuilds, orLoad } from './helpers.js';
 
 const loadCommit = (commit: CommitModel, context: GatewayContext) =>

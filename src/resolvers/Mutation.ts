@@ -2,7 +2,8 @@ import type { GatewayContext } from '../context.js';
 import type { MutationResolvers } from '../generated/resolvers.js';
 import { buildKey, entityKey } from '../loaders/index.js';
 import { decodeGlobalId } from '../relay.js';
-import type { BuildModel, CallContext, RetryOptions, Upstream } from '../upstreams/types.js';
+import type { BuildModel, RetryOptions } from '../model.js';
+import type { CallContext, Upstream } from '../upstreams/types.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 type Action = (adapter: Upstream, call: CallContext, projectId: string, locator: string) => Promise<BuildModel>;

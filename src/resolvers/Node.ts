@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { NodeResolvers } from '../generated/resolvers.js';
 import type { DecodedId, NodeType } from '../relay.js';
-import type { BuildModel, CommitModel, PipelineModel, ProjectModel, UserModel } from '../upstreams/types.js';
+import type { BuildModel, CommitModel, PipelineModel, ProjectModel, UserModel } from '../model.js';
 import { checkNativeId, checkSha } from './helpers.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 

@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { PipelineResolvers } from '../generated/resolvers.js';
 import { encodeGlobalId } from '../relay.js';
-import type { PipelineModel } from '../upstreams/types.js';
+import type { PipelineModel } from '../model.js';
 import { listBuilds, orLoad } from './helpers.js';
 
 const loadPipeline = (pipeline: PipelineModel, context: GatewayContext) => context.loaders.pipeline.load(pipeline);

@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { ProjectResolvers } from '../generated/resolvers.js';
 import { encodeGlobalId } from '../relay.js';
-import type { CommitModel, PipelineModel, ProjectModel } from '../upstreams/types.js';
+import type { CommitModel, PipelineModel, ProjectModel } from '../model.js';
 import { checkNativeId, checkSha, listBuilds, orLoad, selectsOnly } from './helpers.js';
 
 const loadProject = (project: ProjectModel, context: GatewayContext) => context.loaders.project.load(project);

@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { QueryResolvers } from '../generated/resolvers.js';
 import { decodeGlobalId } from '../relay.js';
-import type { BuildModel, ProjectModel } from '../upstreams/types.js';
+import type { BuildModel, ProjectModel } from '../model.js';
 import { selectsOnly } from './helpers.js';
 import { loadNode } from './Node.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';

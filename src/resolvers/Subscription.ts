@@ -3,7 +3,7 @@ import { badUserInput } from '../errors.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import { decodeGlobalId } from '../relay.js';
 import type { WatchRequest } from '../trace/hub.js';
-import type { BuildModel, TraceChunkModel } from '../upstreams/types.js';
+import type { BuildModel, TraceChunkModel } from '../model.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 /**

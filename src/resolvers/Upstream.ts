@@ -1,5 +1,5 @@
 import type { UpstreamResolvers } from '../generated/resolvers.js';
-import type { UpstreamKind } from '../upstreams/types.js';
+import type { UpstreamKind } from '../model.js';
 
 const KIND: Record<UpstreamKind, 'GITLAB_V4' | 'GITLAB_V3' | 'BKCI_APIGW'> = {
   'gitlab-v4': 'GITLAB_V4',

@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { UserResolvers } from '../generated/resolvers.js';
 import { encodeGlobalId } from '../relay.js';
-import type { UserModel } from '../upstreams/types.js';
+import type { UserModel } from '../model.js';
 import { orLoad } from './helpers.js';
 
 const loadUser = (user: UserModel, context: GatewayContext) => context.loaders.user.load(user);

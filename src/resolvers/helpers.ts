@@ -7,7 +7,7 @@ import type { GatewayContext } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { type BuildConnectionModel, decodeCursor, listKey, toConnection } from '../relay.js';
 import { primeBuilds } from '../loaders/index.js';
-import type { BuildListSource, BuildStatus } from '../upstreams/types.js';
+import type { BuildListSource, BuildStatus } from '../model.js';
 
 /**
  * A field resolver for partial models: the parent's value when the response it came from carried the

@@ -4,7 +4,7 @@
  * streams through a fixed amount of memory: no buffer per chunk read, none promoted into V8's old
  * generation to wait for a major collection, no external memory piling up between collections.
  */
-import type { TraceSlice } from '../upstreams/types.js';
+import type { TraceSlice } from '../model.js';
 import type { TracePiece, TraceTail } from './tail.js';
 import { MAX_CHUNK_BYTES, isContinuation } from './utf8.js';
 

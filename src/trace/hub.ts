@@ -6,8 +6,9 @@
  * upstream with its own credential, then follows the tail.
  */
 import { BuildgateError } from '../errors.js';
-import type { BuildModel, CallContext, Credential, TraceChunkModel, TraceSlice, Upstream } from '../upstreams/types.js';
-import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import type { BuildModel, Credential, TraceChunkModel, TraceSlice } from '../model.js';
+import type { CallContext, Upstream } from '../upstreams/types.js';
+import { TERMINAL_STATUSES } from '../model.js';
 import { Channel } from './channel.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
 import { splitSlice } from './utf8.js';

@@ -7,8 +7,9 @@
  */
 import { BuildgateError } from '../errors.js';
 import { firstHeader } from '../upstreams/http.js';
-import type { BuildModel, CallContext, Credential, Upstream } from '../upstreams/types.js';
-import { TERMINAL_STATUSES } from '../upstreams/types.js';
+import type { BuildModel, Credential } from '../model.js';
+import type { CallContext, Upstream } from '../upstreams/types.js';
+import { TERMINAL_STATUSES } from '../model.js';
 import { type TraceTail, createTail } from './tail.js';
 
 export interface PollerOptions {

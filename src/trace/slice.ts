@@ -2,7 +2,7 @@
  * Byte windows over a UTF-8 log that never split a character: a window ends before a character that
  * would not fit, and an offset inside a character moves forward to the next one.
  */
-import type { TraceSlice } from '../upstreams/types.js';
+import type { TraceSlice } from '../model.js';
 
 import { isContinuation } from './utf8.js';
 

@@ -4,7 +4,7 @@
  * resume from upstream. GitLab logs (bytes) are held in a ring buffer (`ByteTail`); bk-ci logs (lines)
  * as the pieces the poller read (`LineTail`).
  */
-import type { TraceSlice, TraceUnit } from '../upstreams/types.js';
+import type { TraceSlice, TraceUnit } from '../model.js';
 import { ByteTail } from './byte-tail.js';
 
 export interface TracePiece {

@@ -3,7 +3,7 @@
  * end of a piece waits for the next piece; bytes that continue a character begun before the stream's
  * first offset are skipped (an offset always names a character boundary).
  */
-import type { TraceSlice } from '../upstreams/types.js';
+import type { TraceSlice } from '../model.js';
 
 /**
  * Most bytes one chunk of a log carries to a subscriber. Decoded, it is at most 64 KiB even as UTF-16:

@@ -25,7 +25,6 @@ import type {
   BuildModel,
   BuildPage,
   BuildStageModel,
-  CallContext,
   CommitModel,
   PipelineModel,
   ProjectModel,
@@ -34,10 +33,9 @@ import type {
   TraceSlice,
   NumberedLine,
   TraceWindow,
-  Upstream,
-  UpstreamStats,
   UserModel,
-} from './types.js';
+} from '../model.js';
+import type { CallContext, Upstream, UpstreamStats } from './types.js';
 
 /** bk-ci's history `pageSize` limit. */
 const BKCI_MAX_PAGE_SIZE = 100;

@@ -10,7 +10,7 @@ import type {
   CommitModel,
   PipelineModel,
   UserModel,
-} from './types.js';
+} from '../model.js';
 
 /** Every apigw answer: `status` 0 is success. */
 export interface BkciResult<T> {

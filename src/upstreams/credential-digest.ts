@@ -3,7 +3,7 @@
  * never holds the credential itself, and never serves one credential what another fetched.
  */
 import { createHash } from 'node:crypto';
-import type { Credential } from './types.js';
+import type { Credential } from '../model.js';
 
 export function credentialDigest(credential: Credential | undefined): string {
   if (!credential) return 'anonymous';

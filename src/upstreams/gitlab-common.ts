@@ -24,7 +24,6 @@ import type {
   BuildModel,
   BuildPage,
   BuildStageModel,
-  CallContext,
   CommitModel,
   PipelineModel,
   ProjectModel,
@@ -32,11 +31,10 @@ import type {
   TraceFrom,
   TraceSlice,
   TraceWindow,
-  Upstream,
   UpstreamKind,
-  UpstreamStats,
   UserModel,
-} from './types.js';
+} from '../model.js';
+import type { CallContext, Upstream, UpstreamStats } from './types.js';
 
 /** GitLab's Kaminari `max_per_page`. */
 export const GITLAB_MAX_PER_PAGE = 100;

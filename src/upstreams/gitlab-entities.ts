@@ -11,7 +11,7 @@ import type {
   ProjectModel,
   RunnerModel,
   UserModel,
-} from './types.js';
+} from '../model.js';
 
 export interface GitLabUser {
   id: number;

@@ -9,7 +9,8 @@ import { type GitLabJob, type GitLabPipeline, gitlabScope, isCiCommit, toBuild }
 import type { UpstreamHttpOptions } from './http.js';
 import { encodePath } from './http.js';
 import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow } from './offset-paging.js';
-import type { BuildListRequest, BuildModel, BuildPage, BuildStatus, CallContext } from './types.js';
+import type { BuildListRequest, BuildModel, BuildPage, BuildStatus } from '../model.js';
+import type { CallContext } from './types.js';
 
 export interface GitLabV3Options extends UpstreamHttpOptions {
   /**

@@ -8,7 +8,8 @@
 import type { GitLabJob } from './gitlab-entities.js';
 import { GitLabV4Upstream, type KeysetPage } from './gitlab-v4.js';
 import type { OffsetPage } from './offset-paging.js';
-import type { BuildModel, CallContext } from './types.js';
+import type { BuildModel } from '../model.js';
+import type { CallContext } from './types.js';
 
 const USER = {
   id: 1,

@@ -6,7 +6,8 @@ import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-c
 import { type GitLabJob, type GitLabPipeline, gitlabScope, toBuild } from './gitlab-entities.js';
 import { type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
 import { readOffsetWindow, readSequence } from './offset-paging.js';
-import type { BuildListRequest, BuildModel, BuildPage, CallContext } from './types.js';
+import type { BuildListRequest, BuildModel, BuildPage } from '../model.js';
+import type { CallContext } from './types.js';
 
 export interface GitLabV4Options extends UpstreamHttpOptions {
   /**

@@ -7,7 +7,8 @@ import { BkciApigwUpstream } from './bkci-apigw.js';
 import { GitLabV3Upstream } from './gitlab-v3.js';
 import { GitLabV4Upstream } from './gitlab-v4.js';
 import { GitLabV4ConstantUpstream } from './gitlab-v4-constant.js';
-import type { Credential, Upstream } from './types.js';
+import type { Credential } from '../model.js';
+import type { Upstream } from './types.js';
 
 export interface ConfiguredUpstream {
   adapter: Upstream;

@@ -4,7 +4,7 @@
  * than `limit` were left. Cutting a narrower window out of a wider read gives what reading it alone
  * would: a read that stopped at its limit holds every line a window inside it needs.
  */
-import type { NumberedLine, TraceSlice } from './types.js';
+import type { NumberedLine, TraceSlice } from '../model.js';
 
 /** `readToEnd`: the lines run to the end of the log (the read was not cut short by its limit). */
 export function linesWindow(lines: readonly NumberedLine[], offset: number, limit: number, readToEnd: boolean): TraceSlice {

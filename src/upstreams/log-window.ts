@@ -8,7 +8,8 @@
 import { BuildgateError, badUserInput } from '../errors.js';
 import { completeUtf8Length, isContinuation } from '../trace/utf8.js';
 import { type UpstreamHttp, firstHeader } from './http.js';
-import type { CallContext, TraceSlice } from './types.js';
+import type { TraceSlice } from '../model.js';
+import type { CallContext } from './types.js';
 
 /** Raw log bytes from `offset`, and what is known of the rest. */
 export interface LogBytesRead {

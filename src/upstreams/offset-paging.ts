@@ -4,7 +4,7 @@
  * aligned with the page size, and two otherwise.
  */
 import { badUserInput } from '../errors.js';
-import type { BuildModel, BuildPage } from './types.js';
+import type { BuildModel, BuildPage } from '../model.js';
 
 export interface OffsetPage<T> {
   items: T[];

@@ -13,7 +13,8 @@
 import { LRUCache } from 'lru-cache';
 import { badUserInput } from '../errors.js';
 import { credentialDigest } from './credential-digest.js';
-import type { CallContext, ProjectModel, Upstream, UpstreamKind } from './types.js';
+import type { ProjectModel, UpstreamKind } from '../model.js';
+import type { CallContext, Upstream } from './types.js';
 
 /** Mappings kept per upstream. */
 export const IDENTITY_CACHE_MAX = 10_000;
