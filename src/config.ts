@@ -260,7 +260,7 @@ export const OPTIONS: readonly OptionDoc[] = listOptions(z.toJSONSchema(configSc
 export const HELP = `Usage: buildgate [options]
 
 Serves a GraphQL gateway (GraphiQL at /graphql) over CI upstreams. With no upstream configured it
-starts the embedded simulator (GitLab v4 and v3, bk-ci) and fronts it.
+starts an embedded upstream stand-in (GitLab v4 and v3, bk-ci) and fronts it.
 
 Flags (over environment, over the file):
   --config <path>   configuration file, JSON or YAML        [BUILDGATE_CONFIG]

@@ -1,11 +1,16 @@
 /**
- * CLI entry: configuration → gateway. With no upstream configured, starts the embedded GitLab
- * simulator on a free loopback port and fronts it, so `npm start` works on a fresh machine.
+ * CLI entry: configuration → gateway. With no upstream configured, starts the embedded upstream
+ * stand-in (GitLab v4 and v3, bk-ci) on a free loopback port and fronts it, so `npm start` works on a
+ * fresh machine.
  */
 import { ConfigError, HELP, type GatewayConfig, loadConfig, parseConfig } from './config.js';
-import { embeddedUpstreams } from './embedded.js';
 import { startGateway } from './server.js';
-import { type Simulator, startSimulator } from './simulator/index.js';
+
+/** The stand-in's package is loaded only when it is needed, so a configured gateway never loads it. */
+async function startStandIn() {
+  const { startEmbedded } = await import('@buildgate/simulator');
+  return startEmbedded();
+}
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -24,11 +29,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  let simulator: Simulator | undefined;
+  let standIn: { close(): Promise<void> } | undefined;
   if (config.upstreams.length === 0) {
-    simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-    config = parseConfig({ ...config, upstreams: embeddedUpstreams(simulator.url) });
-    process.stdout.write(`buildgate: embedded simulator (GitLab, bk-ci) at ${simulator.url}\n`);
+    const embedded = await startStandIn();
+    standIn = embedded;
+    config = parseConfig({ ...config, upstreams: embedded.upstreams });
+    process.stdout.write(`buildgate: ${embedded.banner}\n`);
   }
 
   const gateway = await startGateway(config);
@@ -40,7 +46,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     process.stdout.write(`buildgate: ${signal}, shutting down\n`);
     const timer = setTimeout(() => process.exit(1), 10_000).unref();
-    void Promise.all([gateway.close(), simulator?.close()]).then(() => {
+    void Promise.all([gateway.close(), standIn?.close()]).then(() => {
       clearTimeout(timer);
       process.exit(0);
     });

@@ -6,7 +6,7 @@
  * (`/__sim/credentials`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CredentialRecord } from '../src/simulator/credential-log.js';
+import type { CredentialRecord } from '@buildgate/simulator';
 import { type Stack, startStack } from './helpers/stack.js';
 import { subscriptionClient } from './helpers/subscribe.js';
 

@@ -3,7 +3,7 @@
  * retry, cancel — work on each of its three upstreams, gitlab (v4), gitlab-v3 and bkci.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedUpstreams } from '../src/embedded.js';
+import { embeddedUpstreams } from '@buildgate/simulator';
 import { type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;

@@ -4,10 +4,10 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { parseConfig } from '../src/config.js';
 import { createLogger, redactUrl } from '../src/logger.js';
 import { type Gateway, startGateway } from '../src/server.js';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { until } from './helpers/subscribe.js';
 
 /** Each form a client (or an attacker probing the logs) may spell a credential parameter in. */

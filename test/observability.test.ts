@@ -6,10 +6,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type Gateway, startGateway } from '../src/server.js';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { subscriptionClient, until } from './helpers/subscribe.js';
 
 let simulator: Simulator;

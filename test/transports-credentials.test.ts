@@ -5,10 +5,10 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startSimulator } from '@buildgate/simulator';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startGateway } from '../src/server.js';
-import { startSimulator } from '../src/simulator/index.js';
 import { rawGraphQLSocket } from './helpers/raw-ws.js';
 import { type Stack, codes, stackOf } from './helpers/stack.js';
 

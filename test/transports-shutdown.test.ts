@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { parseConfig } from '../src/config.js';
 import { startGateway } from '../src/server.js';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { type Transport, subscriptionClient, until } from './helpers/subscribe.js';
 
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');

@@ -1,5 +1,5 @@
 /**
- * The processes a bench drives: the simulator and gateways, each a child running the compiled `dist/`,
+ * The processes a bench drives: the simulator and gateways, each a child running compiled JavaScript,
  * bound to 127.0.0.1 on a free port. Every child started here is remembered and killed when the bench
  * ends, whether it ends normally, with an error or on SIGINT/SIGTERM.
  */
@@ -120,9 +120,12 @@ export function startChild(name, script, args, { ready, timeoutMs = 60_000, env 
   });
 }
 
-/** The simulator (`dist/simulator/main.js`) with CLI flags, e.g. `['--builds', '100000']`. */
+/** The simulator package's compiled CLI (`packages/simulator/dist/main.js`), found by package name. */
+const SIMULATOR_MAIN = fileURLToPath(import.meta.resolve('@buildgate/simulator/main'));
+
+/** The simulator with CLI flags, e.g. `['--builds', '100000']`. */
 export function startSimulator(args = []) {
-  return startChild('simulator', join(DIST, 'simulator', 'main.js'), ['--port', '0', ...args], {
+  return startChild('simulator', SIMULATOR_MAIN, ['--port', '0', ...args], {
     ready: /listening on (http:\/\/\S+)/,
   });
 }

@@ -2,10 +2,9 @@
  * Starts the real simulator and the real gateway on free loopback ports, and speaks HTTP to both as a
  * client and GitLab would. Every suite closes what it started in afterAll.
  */
+import { type CredentialRecord, type Simulator, type SimulatorOptions, startSimulator } from '@buildgate/simulator';
 import { type GatewayConfigInput, parseConfig } from '../../src/config.js';
 import { type Gateway, startGateway } from '../../src/server.js';
-import type { CredentialRecord } from '../../src/simulator/credential-log.js';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;

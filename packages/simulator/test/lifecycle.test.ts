@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN_RUNNING, startSimulator } from '../src/simulator/index.js';
-import type { Simulator } from '../src/simulator/index.js';
+import { MIN_RUNNING, startSimulator } from '../src/index.js';
+import type { Simulator } from '../src/index.js';
 import { get, post, walk } from './helpers/sim-http.js';
 import type { Json } from './helpers/sim-http.js';
 import { jobSchemaErrors } from './helpers/sim-schemas.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BKCI_TOKENS, BKCI_USERS, startSimulator } from '../src/simulator/index.js';
-import type { Simulator } from '../src/simulator/index.js';
+import { BKCI_TOKENS, BKCI_USERS, startSimulator } from '../src/index.js';
+import type { Simulator } from '../src/index.js';
 import { APIGW, DEMO, bk, buildPath, data, history, steps } from './helpers/sim-bkci.js';
 import type { Json } from './helpers/sim-http.js';
 

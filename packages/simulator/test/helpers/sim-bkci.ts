@@ -1,6 +1,6 @@
 /** Helpers for the bk-ci simulator suites: apigw calls as a named user, and the `Result` unwrapped. */
 import { expect } from 'vitest';
-import type { Simulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/index.js';
 import { call } from './sim-http.js';
 import type { Json, SimResponse } from './sim-http.js';
 

@@ -1,5 +1,5 @@
 /** Small HTTP helpers for the simulator suites: real requests over loopback with fetch. */
-import type { Simulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/index.js';
 
 export type Json = any;
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator } from '../src/simulator/index.js';
-import type { Simulator } from '../src/simulator/index.js';
+import { startSimulator } from '../src/index.js';
+import type { Simulator } from '../src/index.js';
 import { get, post } from './helpers/sim-http.js';
 import { readZip } from './helpers/sim-zip.js';
 

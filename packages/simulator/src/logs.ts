@@ -6,9 +6,9 @@
  * `section_end` markers (one `[collapsed=true]`), and multibyte UTF-8 so byte offsets are tested.
  * Bench jobs (bench.ts) are the exception: their big logs are stored, and `TraceRenderer` serves those.
  */
+import { LRUCache } from 'lru-cache';
 import { bufferLog } from './byte-log.js';
 import type { LogBytes } from './byte-log.js';
-import { Lru } from './lru.js';
 import type { Job } from './model.js';
 import { Prng, hash32 } from './prng.js';
 import { findTemplate } from './seed-data.js';
@@ -130,7 +130,7 @@ export type StoredLogs = (job: Job) => LogBytes | undefined;
 export class TraceRenderer {
   readonly #seed: number;
   readonly #stored: StoredLogs;
-  readonly #cache = new Lru<number, { rev: number; bytes: LogBytes }>(512);
+  readonly #cache = new LRUCache<number, { rev: number; bytes: LogBytes }>({ max: 512 });
 
   constructor(seed: number, stored: StoredLogs = () => undefined) {
     this.#seed = seed;

@@ -3,7 +3,7 @@
  * until the job or its pipeline changes (their `rev`), and a list page is those bytes joined, because
  * benchmarks hammer single jobs and list pages.
  */
-import { Lru } from '../lru.js';
+import { LRUCache } from 'lru-cache';
 import type { Job } from '../model.js';
 
 interface Cached {
@@ -15,7 +15,7 @@ interface Cached {
 }
 
 export class JobBytesCache {
-  readonly #entries = new Lru<number, Cached>(10_000);
+  readonly #entries = new LRUCache<number, Cached>({ max: 10_000 });
 
   get(job: Job, variant = ''): Buffer | undefined {
     const hit = this.#entries.get(job.id);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidSimulatorOptionError, startSimulator } from '../src/simulator/index.js';
-import type { Simulator } from '../src/simulator/index.js';
+import { InvalidSimulatorOptionError, startSimulator } from '../src/index.js';
+import type { Simulator } from '../src/index.js';
 import { call, get, linkRel, post } from './helpers/sim-http.js';
 import type { Json } from './helpers/sim-http.js';
 

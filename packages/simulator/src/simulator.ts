@@ -41,20 +41,6 @@ import { Stats } from './stats.js';
 import type { StatsSnapshot } from './stats.js';
 import { Store } from './store.js';
 
-export type { SimulatorOptions, ResolvedOptions, V3CommitShape } from './options.js';
-export { InvalidSimulatorOptionError } from './options.js';
-export { SIMULATOR_TOKENS } from './seed-data.js';
-export type { TokenSpec } from './seed-data.js';
-export { JOB_STATUSES } from './status.js';
-export type { JobStatus } from './status.js';
-export type { StatsSnapshot } from './stats.js';
-export { FAULT_METHODS, FAULT_MODES, FAULT_STATUSES } from './faults.js';
-export type { FaultAction, FaultListing, FaultMethod, FaultMode, FaultRule, FaultStatus, FaultTarget } from './faults.js';
-export type { Store } from './store.js';
-export { MIN_RUNNING, MAX_RUNNING } from './runner.js';
-export { BKCI_APPS, BKCI_TOKENS, BKCI_USERS } from './bkci/index.js';
-export type { BkciStore } from './bkci/index.js';
-
 export interface Simulator {
   /** e.g. `http://127.0.0.1:34567` (no trailing slash); GitLab v4 lives at `${url}/api/v4`. */
   readonly url: string;

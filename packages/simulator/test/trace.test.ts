@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MIN_RUNNING, startSimulator } from '../src/simulator/index.js';
-import type { Simulator } from '../src/simulator/index.js';
+import { MIN_RUNNING, startSimulator } from '../src/index.js';
+import type { Simulator } from '../src/index.js';
 import { call, get, post } from './helpers/sim-http.js';
 import type { Json } from './helpers/sim-http.js';
 import { jobSchemaErrors } from './helpers/sim-schemas.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIMULATOR_TOKENS, startSimulator } from '../src/simulator/index.js';
-import type { Simulator } from '../src/simulator/index.js';
+import { SIMULATOR_TOKENS, startSimulator } from '../src/index.js';
+import type { Simulator } from '../src/index.js';
 import { call, get, post } from './helpers/sim-http.js';
 
 let sim: Simulator;

@@ -5,9 +5,9 @@
  * waits are the short client timeouts that stalls and hangs are about.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CliUsageError, parseCli } from '../src/simulator/cli.js';
-import { InvalidSimulatorOptionError, startSimulator } from '../src/simulator/index.js';
-import type { FaultRule, Simulator } from '../src/simulator/index.js';
+import { CliUsageError, parseCli } from '../src/cli.js';
+import { InvalidSimulatorOptionError, startSimulator } from '../src/index.js';
+import type { FaultRule, Simulator } from '../src/index.js';
 import { call, get, post } from './helpers/sim-http.js';
 import type { Json } from './helpers/sim-http.js';
 

@@ -4,7 +4,7 @@
  * header or query parameter that arrived, and control requests are not recorded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../src/index.js';
 
 let simulator: Simulator;
 beforeAll(async () => {

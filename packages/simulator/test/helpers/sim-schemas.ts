@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const SCHEMA_DIR = path.resolve(repoRoot, 'test/fixtures/gitlab-schemas/v4');
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const SCHEMA_DIR = path.resolve(packageRoot, 'test/fixtures/gitlab-schemas/v4');
 
 const ISO_MS_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
