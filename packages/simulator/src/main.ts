@@ -1,8 +1,9 @@
 /**
  * CLI (`npm run simulator -- --port 4010` from the repository root): `node dist/main.js --port 4010
  * [--host H] [--seed N] [--builds N] [--tick-ms N] [--job-ticks N] [--pending-ticks N]
- * [--v3-commit-shape repo-commit|ci-commit] [--trace-range] [--fault <json>]…` (cli.ts), where each `--fault` is one fault rule or an array of them (options.ts
- * `faults`), e.g. `--fault '{"route":"GET /api/v4/projects/:id/jobs","mode":"status","status":502}'`.
+ * [--v3-commit-shape repo-commit|ci-commit] [--trace-range] [--fault <json>]…` (cli.ts), where each
+ * `--fault` is one fault rule or an array of them (options.ts `faults`), e.g.
+ * `--fault '{"route":"GET /api/v4/projects/:id/jobs","mode":"status","status":502}'`.
  * Closes cleanly on SIGINT/SIGTERM.
  */
 import { USAGE, parseCli } from './cli.js';
