@@ -8,7 +8,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+// The repository this script sits in; a test passes another folder laid out the same way.
+const root = process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url));
 /** Each compiled package with what it is compiled from (codegen writes into `src/` before tsc runs). */
 const PACKAGES = [
   {
