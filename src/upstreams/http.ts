@@ -6,7 +6,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { BuildgateError, type ErrorCode, codeForStatus } from '../errors.js';
-import { type UpstreamRequestEvent, routeOf } from '../metrics.js';
+import { type UpstreamRequestEvent, routeOf } from './routes.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
