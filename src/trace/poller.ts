@@ -2,11 +2,10 @@
  * One poller per watched build, however many subscribers and credentials: it reads the build's status
  * and the new end of its log once per interval, into a shared `TraceTail`, and wakes its subscribers.
  * It reads with the service credential, else with the credential of a subscriber whose own access check
- * passed; it backs off while nothing changes, honours `Poll-Interval`, and stops when the build ends
+ * passed; it backs off while nothing changes, honours the upstream's poll-interval hint (GitLab's `Poll-Interval`), and stops when the build ends
  * or its last subscriber leaves.
  */
 import { BuildgateError } from '../errors.js';
-import { firstHeader } from '../upstreams/http.js';
 import type { BuildModel, Credential } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
@@ -151,9 +150,8 @@ export class BuildPoller {
     const call: CallContext = {
       credential: reader.credential,
       signal: this.#abort.signal,
-      onResponse: (_status, headers) => {
-        const hint = Number(firstHeader(headers['poll-interval']));
-        if (Number.isFinite(hint) && hint > 0) this.#hintMs = hint;
+      onPollIntervalHint: (ms) => {
+        this.#hintMs = ms;
       },
     };
     let changed = false;

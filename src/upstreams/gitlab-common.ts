@@ -4,7 +4,6 @@
  * entity and its list semantics.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
-import { Utf8Cutter } from '../trace/utf8.js';
 import {
   type GitLabCommit,
   type GitLabJob,
@@ -18,6 +17,7 @@ import {
 } from './gitlab-entities.js';
 import { UpstreamHttp, type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
 import { cutWindow, readLogBytes, skipBytes } from './log-window.js';
+import { Utf8Cutter } from './utf8-cutter.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,

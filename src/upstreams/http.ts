@@ -285,7 +285,10 @@ export class UpstreamHttp {
     this.#observed(method, request.path, String(response.statusCode), started);
     const { budget } = call;
     const charge: Charge = budget ? (bytes) => budget.chargeBytes(this.upstream, bytes) : FREE;
-    call.onResponse?.(response.statusCode, response.headers);
+    if (call.onPollIntervalHint) {
+      const hint = Number(firstHeader(response.headers['poll-interval']));
+      if (Number.isFinite(hint) && hint > 0) call.onPollIntervalHint(hint);
+    }
     if (response.statusCode >= 400 && !request.acceptStatuses?.includes(response.statusCode)) {
       throw await this.#statusError(response, charge);
     }
