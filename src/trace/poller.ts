@@ -9,7 +9,8 @@ import { BuildgateError } from '../errors.js';
 import type { BuildModel, Credential } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
-import { type TraceTail, createTail } from './tail.js';
+import { createTail } from './create-tail.js';
+import type { TraceTail } from './tail.js';
 
 export interface PollerOptions {
   /** ms between polls while the log grows. @default 1000 */
