@@ -5,7 +5,7 @@
  * passed; it backs off while nothing changes, honours the upstream's poll-interval hint (GitLab's `Poll-Interval`), and stops when the build ends
  * or its last subscriber leaves.
  */
-import { BuildgateError } from '../errors.js';
+import { BuildgateError, isRefusal } from '../errors.js';
 import type { BuildModel, Credential } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
@@ -52,8 +52,6 @@ export interface PollerMember {
   /** Ends this member's stream with TRACE_OVERFLOW at the offset it has been sent up to. Idempotent. */
   overflow(): void;
 }
-
-const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
 
 export class BuildPoller {
   readonly address: BuildAddress;
@@ -184,7 +182,7 @@ export class BuildPoller {
     } catch (error) {
       if (this.#stopped) return;
       const coded = error instanceof BuildgateError ? error : new BuildgateError('UPSTREAM_ERROR', 'reading the build failed');
-      if (reader.member && DENIED.has(coded.code)) {
+      if (reader.member && isRefusal(coded)) {
         // That member's credential lost its access: it stops receiving; the next poll reads with another.
         reader.member.failure = coded;
         reader.member.wake();
@@ -192,7 +190,7 @@ export class BuildPoller {
         return;
       }
       this.#failures += 1;
-      if (this.#failures >= this.#options.maxFailures || DENIED.has(coded.code)) {
+      if (this.#failures >= this.#options.maxFailures || isRefusal(coded)) {
         this.failure = coded;
         this.#wakeAll();
         this.stop();

@@ -7,6 +7,7 @@
  */
 import { BuildgateError, badUserInput } from '../errors.js';
 import { completeUtf8Length, toBoundary } from '../utf8.js';
+import { UpstreamBodyError } from './errors.js';
 import { type UpstreamHttp, firstHeader } from './http.js';
 import type { TraceSlice } from '../model.js';
 import type { CallContext } from './types.js';
@@ -72,7 +73,7 @@ export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: 
     skip = range ? offset - Number(range[1]) : -1;
     if (!range || skip < 0) {
       await response.dump();
-      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${http.upstream}" sent a log range it was not asked for`, { upstream: http.upstream });
+      throw new UpstreamBodyError(http.upstream, 'a log range it was not asked for');
     }
     total = range[2] === '*' ? undefined : Number(range[2]);
   } else {
