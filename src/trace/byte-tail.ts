@@ -7,7 +7,7 @@
 import type { TraceSlice } from '../model.js';
 import type { TracePiece, TraceTail } from './tail.js';
 import { toBoundary } from '../utf8.js';
-import { MAX_CHUNK_BYTES } from './utf8.js';
+import { MAX_CHUNK_BYTES } from './split-slice.js';
 
 /** The ring's first size: a short log never costs the whole `maxSize`. */
 const FIRST_CAPACITY = 64 * 1024;

@@ -11,7 +11,7 @@ import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import { Channel } from './channel.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
-import { splitSlice } from './utf8.js';
+import { splitSlice } from './split-slice.js';
 
 export interface TraceHubOptions extends PollerOptions {
   /** ms between two access checks of one subscriber's credential. @default 30000 */

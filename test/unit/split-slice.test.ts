@@ -3,7 +3,7 @@
  * character and cover it without gap or overlap; a line slice stays whole.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNK_BYTES, splitSlice } from '../../src/trace/utf8.js';
+import { MAX_CHUNK_BYTES, splitSlice } from '../../src/trace/split-slice.js';
 
 function byteSlice(text: string, offset = 0, atEnd = true) {
   const bytes = Buffer.from(text, 'utf8');
