@@ -17,9 +17,10 @@ export type Utf8Bytes = Uint8Array | ((offset: number) => number | undefined);
  * drops a character that would not fit whole before `at`.
  */
 export function toBoundary(bytes: Utf8Bytes, at: number, limit: number): number {
-  const byteAt = typeof bytes === 'function' ? bytes : (offset: number) => bytes[offset];
   const step = limit > at ? 1 : -1;
-  while (at !== limit && isContinuation(byteAt(at))) at += step;
+  // Two loops rather than one over a wrapper: a buffer's windows are cut on hot paths, with no closure per cut.
+  if (typeof bytes === 'function') while (at !== limit && isContinuation(bytes(at))) at += step;
+  else while (at !== limit && isContinuation(bytes[at])) at += step;
   return at;
 }
 
