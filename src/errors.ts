@@ -98,6 +98,14 @@ export function unsupported(upstream: string, what: string): BuildgateError {
   });
 }
 
+/** The codes that mean "this credential may not see it": an answer about access, not a fault to retry. */
+const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
+
+/** Whether `error` is a refusal of the credential used (unauthenticated, forbidden, or not visible to it). */
+export function isRefusal(error: unknown): error is BuildgateError {
+  return error instanceof BuildgateError && REFUSAL_CODES.has(error.code);
+}
+
 /** Maps an upstream's HTTP error status to the code a client sees. */
 export function codeForStatus(status: number): ErrorCode {
   switch (status) {

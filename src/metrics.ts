@@ -4,17 +4,15 @@
  * subscriptions and trace pollers. One registry per gateway, so tests can run several side by side.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TraceHub } from './trace/hub.js';
-import type { UpstreamRegistry } from './upstreams/index.js';
+import type { UpstreamRequestEvent } from './upstreams/routes.js';
+import type { UpstreamStats } from './upstreams/types.js';
 
-export interface UpstreamRequestEvent {
-  upstream: string;
-  method: string;
-  /** The path's template (`routeOf`), so the label set stays small. */
-  route: string;
-  /** HTTP status, or `error` when there was no answer. */
-  status: string;
-  seconds: number;
+/** Reads what the gauges and counters show at scrape time; the metrics hold no registry or hub. */
+export interface GatewayMetricsSources {
+  /** Each upstream's name and counters. */
+  upstreamStats: () => Iterable<{ name: string; stats: UpstreamStats }>;
+  /** The trace hub's subscribers and pollers. */
+  traceStats: () => { subscribers: number; pollers: number };
 }
 
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
@@ -24,7 +22,7 @@ export class GatewayMetrics {
   readonly operations: Histogram<'operation' | 'type' | 'outcome'>;
   readonly upstreamRequests: Histogram<'upstream' | 'method' | 'route' | 'status'>;
 
-  constructor(upstreams: UpstreamRegistry, traceHub: TraceHub) {
+  constructor({ upstreamStats, traceStats }: GatewayMetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'buildgate_' });
     this.operations = new Histogram({
@@ -48,7 +46,7 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const { adapter } of upstreams.list()) this.inc({ upstream: adapter.name }, adapter.stats().retries);
+        for (const { name, stats } of upstreamStats()) this.inc({ upstream: name }, stats.retries);
       },
     });
     new Gauge({
@@ -57,9 +55,8 @@ export class GatewayMetrics {
       labelNames: ['upstream', 'state'],
       registers,
       collect() {
-        for (const { adapter } of upstreams.list()) {
-          const current = adapter.stats().breaker;
-          for (const state of BREAKER_STATES) this.set({ upstream: adapter.name, state }, state === current ? 1 : 0);
+        for (const { name, stats } of upstreamStats()) {
+          for (const state of BREAKER_STATES) this.set({ upstream: name, state }, state === stats.breaker ? 1 : 0);
         }
       },
     });
@@ -68,7 +65,7 @@ export class GatewayMetrics {
       help: 'buildTrace and buildStatus subscriptions being served',
       registers,
       collect() {
-        this.set(traceHub.stats.subscribers);
+        this.set(traceStats().subscribers);
       },
     });
     new Gauge({
@@ -76,7 +73,7 @@ export class GatewayMetrics {
       help: 'Builds being polled for their log and status (one per watched build)',
       registers,
       collect() {
-        this.set(traceHub.stats.pollers);
+        this.set(traceStats().pollers);
       },
     });
   }
@@ -84,33 +81,4 @@ export class GatewayMetrics {
   observeUpstream(event: UpstreamRequestEvent): void {
     this.upstreamRequests.observe({ upstream: event.upstream, method: event.method, route: event.route, status: event.status }, event.seconds);
   }
-}
-
-/** The route of any path that is not one of the upstream APIs' shapes. */
-export const OTHER_ROUTE = 'other';
-
-/** Collections whose next segment is an entity: a number, a SHA, a bk-ci id or a (client-chosen) project path. */
-const ID_AFTER = new Set(['projects', 'pipelines', 'builds', 'jobs', 'commits', 'commit', 'users']);
-/** What may follow `builds` where an id would: bk-ci's `…/builds/history`, v3's `…/builds/commit/:sha`. */
-const BUILDS_SUBRESOURCES = new Set(['history', 'commit']);
-/** Every other literal segment of a path the adapters call. */
-const LITERALS = new Set([...ID_AFTER, 'repository', 'bridges', 'trace', 'retry', 'cancel', 'erase', 'play', 'stop', 'status', 'detail', 'history', 'logs', 'after', 'artifacts', 'download']);
-const MAX_SEGMENTS = 12;
-
-/**
- * A path's template: the segment after a collection name becomes `:id`, known literal segments stay,
- * and a path with anything else is `other`, so the `route` label can only take a few dozen values
- * whatever ids or names clients send.
- */
-export function routeOf(path: string): string {
-  const end = path.indexOf('?');
-  const segments = (end === -1 ? path : path.slice(0, end)).split('/');
-  if (segments[0] !== '' || segments.length > MAX_SEGMENTS + 1) return OTHER_ROUTE;
-  for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]!;
-    const previous = segments[i - 1]!;
-    if (ID_AFTER.has(previous) && !(previous === 'builds' && BUILDS_SUBRESOURCES.has(segment))) segments[i] = ':id';
-    else if (!LITERALS.has(segment)) return OTHER_ROUTE;
-  }
-  return segments.join('/');
 }

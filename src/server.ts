@@ -64,8 +64,12 @@ function useRootRedirect(): Plugin {
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  let metrics: GatewayMetrics | undefined;
-  const registry = new UpstreamRegistry(config.upstreams, (event) => metrics?.observeUpstream(event));
+  // The gauges read the registry and the hub at scrape time, so the metrics exist before either.
+  const metrics = new GatewayMetrics({
+    upstreamStats: () => registry.list().map(({ adapter }) => ({ name: adapter.name, stats: adapter.stats() })),
+    traceStats: () => traceHub.stats,
+  });
+  const registry = new UpstreamRegistry(config.upstreams, (event) => metrics.observeUpstream(event));
   const traceHub = new TraceHub({
     intervalMs: config.trace.pollIntervalMs,
     maxIntervalMs: config.trace.maxPollIntervalMs,
@@ -73,7 +77,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     tailChars: config.trace.tailBytes,
     slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
   });
-  metrics = new GatewayMetrics(registry, traceHub);
   const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
   // The graphql-sse protocol in both modes (single connection and distinct connections) at
   // /graphql/stream, bounded (transports/sse.ts); yoga itself answers distinct-connection SSE on /graphql.

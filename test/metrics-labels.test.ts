@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OTHER_ROUTE, routeOf } from '../src/metrics.js';
+import { OTHER_ROUTE, routeOf } from '../src/upstreams/routes.js';
 import { type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;

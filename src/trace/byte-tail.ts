@@ -6,7 +6,8 @@
  */
 import type { TraceSlice } from '../model.js';
 import type { TracePiece, TraceTail } from './tail.js';
-import { MAX_CHUNK_BYTES, isContinuation } from './utf8.js';
+import { toBoundary } from '../utf8.js';
+import { MAX_CHUNK_BYTES } from './split-slice.js';
 
 /** The ring's first size: a short log never costs the whole `maxSize`. */
 const FIRST_CAPACITY = 64 * 1024;
@@ -88,11 +89,10 @@ export class ByteTail implements TraceTail {
    */
   readFrom(offset: number, maxBytes = MAX_CHUNK_BYTES): TracePiece | null {
     if (offset < this.#start || offset >= this.#end) return null;
-    let from = offset;
-    while (from < this.#end && isContinuation(this.#byteAt(from))) from += 1;
+    const from = toBoundary(this.#byteAt, offset, this.#end);
     if (from >= this.#end) return null;
-    let to = Math.min(this.#end, from + maxBytes);
-    while (to > from + 1 && to < this.#end && isContinuation(this.#byteAt(to))) to -= 1;
+    // Never below one byte past `from`, so a stray continuation byte cannot stall a reader.
+    const to = toBoundary(this.#byteAt, Math.min(this.#end, from + maxBytes), from + 1);
     if (this.#lastRead?.offset === from && this.#lastRead.nextOffset === to) return this.#lastRead;
     const at = this.#index(from);
     const length = to - from;
@@ -108,9 +108,9 @@ export class ByteTail implements TraceTail {
     return (this.#head + (offset - this.#start)) % this.#ring.length;
   }
 
-  #byteAt(offset: number): number {
-    return this.#ring[this.#index(offset)]!;
-  }
+  /** The held byte at a log offset; undefined outside what the ring holds (a boundary, for `toBoundary`). */
+  readonly #byteAt = (offset: number): number | undefined =>
+    offset >= this.#start && offset < this.#end ? this.#ring[this.#index(offset)] : undefined;
 
   /** Copies the held bytes [from, to) to the start of `target`. */
   #copyOut(from: number, to: number, target: Buffer): void {

@@ -5,13 +5,13 @@
  * more. A subscriber starts from its own offset: what the shared tail no longer holds it reads from
  * upstream with its own credential, then follows the tail.
  */
-import { BuildgateError } from '../errors.js';
+import { BuildgateError, isRefusal } from '../errors.js';
 import type { BuildModel, Credential, TraceChunkModel, TraceSlice } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import { Channel } from './channel.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
-import { splitSlice } from './utf8.js';
+import { splitSlice } from './split-slice.js';
 
 export interface TraceHubOptions extends PollerOptions {
   /** ms between two access checks of one subscriber's credential. @default 30000 */
@@ -35,8 +35,6 @@ export interface WatchRequest {
   /** The upstream's configured service credential, which the poller prefers. */
   serviceCredential: Credential | undefined;
 }
-
-const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
 
 class Member implements PollerMember {
   verified = true;
@@ -247,7 +245,7 @@ export class TraceHub {
     // Only an answer is worth sharing (access, or a refusal): a transient fault must not be replayed
     // to the next subscribers, who ask again.
     result.catch((error: unknown) => {
-      const refused = error instanceof BuildgateError && DENIED.has(error.code);
+      const refused = isRefusal(error);
       if (!refused && this.#checks.get(key)?.result === result) this.#checks.delete(key);
     });
     // Forget it once it is stale, so the map holds only credentials still in use.
@@ -262,7 +260,7 @@ export class TraceHub {
       await this.#sharedCheck(request);
     } catch (error) {
       // Only a refusal ends the subscription; a flaky upstream is the poller's business.
-      if (error instanceof BuildgateError && DENIED.has(error.code)) {
+      if (isRefusal(error)) {
         member.failure = error;
         member.verified = false;
         member.wake();

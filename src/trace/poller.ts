@@ -2,15 +2,15 @@
  * One poller per watched build, however many subscribers and credentials: it reads the build's status
  * and the new end of its log once per interval, into a shared `TraceTail`, and wakes its subscribers.
  * It reads with the service credential, else with the credential of a subscriber whose own access check
- * passed; it backs off while nothing changes, honours `Poll-Interval`, and stops when the build ends
+ * passed; it backs off while nothing changes, honours the upstream's poll-interval hint (GitLab's `Poll-Interval`), and stops when the build ends
  * or its last subscriber leaves.
  */
-import { BuildgateError } from '../errors.js';
-import { firstHeader } from '../upstreams/http.js';
+import { BuildgateError, isRefusal } from '../errors.js';
 import type { BuildModel, Credential } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
-import { type TraceTail, createTail } from './tail.js';
+import { createTail } from './create-tail.js';
+import type { TraceTail } from './tail.js';
 
 export interface PollerOptions {
   /** ms between polls while the log grows. @default 1000 */
@@ -52,8 +52,6 @@ export interface PollerMember {
   /** Ends this member's stream with TRACE_OVERFLOW at the offset it has been sent up to. Idempotent. */
   overflow(): void;
 }
-
-const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
 
 export class BuildPoller {
   readonly address: BuildAddress;
@@ -151,9 +149,8 @@ export class BuildPoller {
     const call: CallContext = {
       credential: reader.credential,
       signal: this.#abort.signal,
-      onResponse: (_status, headers) => {
-        const hint = Number(firstHeader(headers['poll-interval']));
-        if (Number.isFinite(hint) && hint > 0) this.#hintMs = hint;
+      onPollIntervalHint: (ms) => {
+        this.#hintMs = ms;
       },
     };
     let changed = false;
@@ -185,7 +182,7 @@ export class BuildPoller {
     } catch (error) {
       if (this.#stopped) return;
       const coded = error instanceof BuildgateError ? error : new BuildgateError('UPSTREAM_ERROR', 'reading the build failed');
-      if (reader.member && DENIED.has(coded.code)) {
+      if (reader.member && isRefusal(coded)) {
         // That member's credential lost its access: it stops receiving; the next poll reads with another.
         reader.member.failure = coded;
         reader.member.wake();
@@ -193,7 +190,7 @@ export class BuildPoller {
         return;
       }
       this.#failures += 1;
-      if (this.#failures >= this.#options.maxFailures || DENIED.has(coded.code)) {
+      if (this.#failures >= this.#options.maxFailures || isRefusal(coded)) {
         this.failure = coded;
         this.#wakeAll();
         this.stop();

@@ -2,6 +2,7 @@
  * What a frontend needs to render a chunk of a GitLab log: its lines (with or without ANSI colours) and
  * its `section_start`/`section_end` markers (gitlab-apis.md §3.3).
  */
+import { stripVTControlCharacters } from 'node:util';
 
 export interface TraceSectionModel {
   name: string;
@@ -13,15 +14,14 @@ export interface TraceSectionModel {
 
 // `\e[0Ksection_start:1560896352:my_section[collapsed=true]\r\e[0K`
 const SECTION_MARKER = /(?:\u001b\[0K)?section_(start|end):(\d{1,12}):([A-Za-z0-9_.-]+)(?:\[([^\]\r\n]*)\])?\r?(?:\u001b\[0K)?/g;
-// SGR and other CSI escapes.
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 export function traceLines(content: string, stripAnsi: boolean): string[] {
   if (content === '') return [];
   const lines = content.split('\n');
   // A chunk that ends with a newline has no partial last line.
   if (lines.at(-1) === '') lines.pop();
-  return stripAnsi ? lines.map((line) => line.replace(SECTION_MARKER, '').replace(ANSI, '').replace(/\r/g, '')) : lines;
+  // Node's own stripper knows every escape a terminal does (CSI colours, OSC-8 hyperlinks and titles).
+  return stripAnsi ? lines.map((line) => stripVTControlCharacters(line.replace(SECTION_MARKER, '')).replace(/\r/g, '')) : lines;
 }
 
 export function traceSections(content: string): TraceSectionModel[] {

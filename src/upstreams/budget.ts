@@ -6,7 +6,9 @@
  * calls already sent are still read, within the byte limit). The cost rule (`use-upstream-cost.ts`) refuses what it can see coming before
  * execution; this is the backstop for what it cannot (partial models, upstream page sizes, retries).
  */
-import { BuildgateError } from '../errors.js';
+import { type BudgetLimitName, UpstreamBudgetError } from './errors.js';
+
+export type { BudgetLimitName };
 
 export interface UpstreamBudgetLimits {
   /** Upstream requests, retries included. @default limits.maxUpstreamCalls (250) */
@@ -14,8 +16,6 @@ export interface UpstreamBudgetLimits {
   /** Upstream response body bytes read. @default limits.maxUpstreamBytes (32 MiB) */
   maxBytes: number;
 }
-
-export type BudgetLimitName = 'maxUpstreamCalls' | 'maxUpstreamBytes';
 
 export class UpstreamBudget {
   readonly limits: UpstreamBudgetLimits;
@@ -68,12 +68,7 @@ export class UpstreamBudget {
     }
   }
 
-  #error(upstream: string, limit: BudgetLimitName = this.#exceeded ?? 'maxUpstreamCalls'): BuildgateError {
-    const max = limit === 'maxUpstreamCalls' ? this.limits.maxCalls : this.limits.maxBytes;
-    const what = limit === 'maxUpstreamCalls' ? `${max} upstream requests` : `${max} bytes of upstream responses`;
-    return new BuildgateError('UPSTREAM_BUDGET_EXCEEDED', `this operation would need more than ${what} (limits.${limit}); ask for less`, {
-      upstream,
-      extensions: { limit, max },
-    });
+  #error(upstream: string, limit: BudgetLimitName = this.#exceeded ?? 'maxUpstreamCalls'): UpstreamBudgetError {
+    return new UpstreamBudgetError(upstream, limit, limit === 'maxUpstreamCalls' ? this.limits.maxCalls : this.limits.maxBytes);
   }
 }

@@ -3,7 +3,7 @@
  * it opens and every call fails fast with UPSTREAM_UNAVAILABLE for `cooldownMs`; then one probe goes
  * through (half-open) and its outcome closes or re-opens the circuit.
  */
-import { BuildgateError } from '../errors.js';
+import { CircuitOpenError, isUpstreamFault } from './errors.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -36,7 +36,7 @@ export class CircuitBreaker {
     return this.#state;
   }
 
-  /** Throws UPSTREAM_UNAVAILABLE while open; lets one probe through once the cooldown has passed. */
+  /** Throws CircuitOpenError (UPSTREAM_UNAVAILABLE) while open; lets one probe through once the cooldown has passed. */
   enter(): void {
     const state = this.state;
     if (state === 'closed') return;
@@ -46,10 +46,7 @@ export class CircuitBreaker {
       return;
     }
     const waitMs = Math.max(0, this.#options.cooldownMs - (Date.now() - this.#openedAt));
-    throw new BuildgateError('UPSTREAM_UNAVAILABLE', `upstream "${this.#upstream}" is failing; not calling it for now (circuit open)`, {
-      upstream: this.#upstream,
-      extensions: { retryAfter: Math.ceil(waitMs / 1000), circuit: 'open' },
-    });
+    throw new CircuitOpenError(this.#upstream, Math.ceil(waitMs / 1000));
   }
 
   success(): void {
@@ -65,6 +62,12 @@ export class CircuitBreaker {
       this.#openedAt = Date.now();
     }
     this.#probing = false;
+  }
+
+  /** A call failed: counted when `error` says the upstream is unwell (`isUpstreamFault`), else it only frees the probe. */
+  failed(error: unknown): void {
+    if (isUpstreamFault(error)) this.failure();
+    else this.release();
   }
 
   /** A call that ended without telling anything about the upstream's health (e.g. the client went away). */

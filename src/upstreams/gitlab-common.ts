@@ -4,7 +4,6 @@
  * entity and its list semantics.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
-import { Utf8Cutter } from '../trace/utf8.js';
 import {
   type GitLabCommit,
   type GitLabJob,
@@ -17,7 +16,9 @@ import {
   toUser,
 } from './gitlab-entities.js';
 import { UpstreamHttp, type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
+import { UpstreamBodyError } from './errors.js';
 import { cutWindow, readLogBytes, skipBytes } from './log-window.js';
+import { Utf8Cutter } from './utf8-cutter.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -107,7 +108,7 @@ export abstract class GitLabUpstreamBase implements Upstream {
     if (response.status === 206) {
       const start = /^bytes (\d+)-/.exec(firstHeader(response.headers['content-range']) ?? '');
       skip = start ? from.offset - Number(start[1]) : from.offset;
-      if (skip < 0) throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a range that starts too late`, { upstream: this.name });
+      if (skip < 0) throw new UpstreamBodyError(this.name, 'a range that starts too late');
     }
     const cutter = new Utf8Cutter(from.offset);
     for await (const chunk of skipBytes(response.body, { bytes: skip })) {

@@ -1,13 +1,22 @@
 /**
  * The only file that talks HTTP to upstreams: one undici Pool per upstream origin (keep-alive), the
- * timeouts, and the mapping of every HTTP or network failure to a coded BuildgateError. Adapters call
+ * timeouts, and the classification of every HTTP or network failure into one of `errors.ts`'s classes
+ * (each a coded BuildgateError). Adapters call
  * `getJson`/`postJson`/`getBuffer` and never see undici.
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
-import { BuildgateError, type ErrorCode, codeForStatus } from '../errors.js';
-import { type UpstreamRequestEvent, routeOf } from '../metrics.js';
+import { BuildgateError, type ErrorCode } from '../errors.js';
+import { type UpstreamRequestEvent, routeOf } from './routes.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import {
+  RequestRefusedError,
+  UpstreamAbortedError,
+  UpstreamBodyError,
+  UpstreamStatusError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
 
@@ -233,8 +242,7 @@ export class UpstreamHttp {
         return response;
       } catch (error) {
         const coded = error instanceof BuildgateError ? error : this.#networkError(error);
-        if (isUpstreamFault(coded)) this.breaker.failure();
-        else this.breaker.release();
+        this.breaker.failed(coded);
         const delay = retryDelay(coded, method, attempt, call.deadline, this.#retry);
         if (delay === undefined || call.signal?.aborted) throw coded;
         this.counts.retries += 1;
@@ -247,10 +255,7 @@ export class UpstreamHttp {
     // What is left of the GraphQL request's deadline bounds this call's waits.
     const left = call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - Date.now();
     if (left <= 0) {
-      throw new BuildgateError('UPSTREAM_TIMEOUT', `no time left to call upstream "${this.upstream}" (request deadline passed)`, {
-        upstream: this.upstream,
-        extensions: { aborted: true },
-      });
+      throw new UpstreamAbortedError(this.upstream, 'deadline');
     }
     // Before sending: an operation past its budget makes no further call (a retry is a call too).
     call.budget?.chargeCall(this.upstream);
@@ -285,7 +290,10 @@ export class UpstreamHttp {
     this.#observed(method, request.path, String(response.statusCode), started);
     const { budget } = call;
     const charge: Charge = budget ? (bytes) => budget.chargeBytes(this.upstream, bytes) : FREE;
-    call.onResponse?.(response.statusCode, response.headers);
+    if (call.onPollIntervalHint) {
+      const hint = Number(firstHeader(response.headers['poll-interval']));
+      if (Number.isFinite(hint) && hint > 0) call.onPollIntervalHint(hint);
+    }
     if (response.statusCode >= 400 && !request.acceptStatuses?.includes(response.statusCode)) {
       throw await this.#statusError(response, charge);
     }
@@ -317,77 +325,42 @@ export class UpstreamHttp {
     } else {
       text = await readBounded(body, this.#maxJsonBytes, charge);
     }
-    if (text === undefined) {
-      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.upstream}" sent a body over ${this.#maxJsonBytes} bytes`, {
-        upstream: this.upstream,
-      });
-    }
+    if (text === undefined) throw new UpstreamBodyError(this.upstream, `a body over ${this.#maxJsonBytes} bytes`);
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.upstream}" sent a body that is not valid JSON`, {
-        upstream: this.upstream,
-      });
+      throw new UpstreamBodyError(this.upstream, 'a body that is not valid JSON');
     }
   }
 
-  async #statusError(response: Dispatcher.ResponseData, charge: Charge): Promise<BuildgateError> {
+  async #statusError(response: Dispatcher.ResponseData, charge: Charge): Promise<UpstreamStatusError> {
     const status = response.statusCode;
     const text = (await readBounded(response.body, MAX_ERROR_BODY, charge).catch(() => undefined)) ?? '';
     const described = this.#describeError(status, text);
-    const detail = described?.message ?? `HTTP ${status}`;
-    const extensions: Record<string, unknown> = { ...described?.extensions };
+    let retryAfter: number | undefined;
     if (status === 429) {
-      const retryAfter = Number(firstHeader(response.headers['retry-after']));
-      if (Number.isFinite(retryAfter)) extensions.retryAfter = retryAfter;
+      const seconds = Number(firstHeader(response.headers['retry-after']));
+      if (Number.isFinite(seconds)) retryAfter = seconds;
     }
-    return new BuildgateError(described?.code ?? codeForStatus(status), `upstream "${this.upstream}" answered: ${detail}`, {
-      upstream: this.upstream,
-      status,
-      extensions,
-    });
+    return new UpstreamStatusError(this.upstream, status, { ...described, retryAfter });
   }
 
+  /** An undici or abort failure as one of our classes: what it says of the upstream decides retry and breaker. */
   #networkError(error: unknown): BuildgateError {
     const upstream = this.upstream;
-    // undici refused to build the request (e.g. a header value it will not send): our input, not the
-    // upstream's health, so it is neither retried nor counted by the breaker.
-    if (error instanceof undiciErrors.InvalidArgumentError) {
-      return new BuildgateError('BAD_USER_INPUT', `the request to upstream "${upstream}" could not be built from this input`, {
-        upstream,
-        cause: error,
-        extensions: { refused: true },
-      });
-    }
+    // undici refused to build the request (e.g. a header value it will not send): our input, not the upstream's health.
+    if (error instanceof undiciErrors.InvalidArgumentError) return new RequestRefusedError(upstream, error);
     if (
       error instanceof undiciErrors.ConnectTimeoutError ||
       error instanceof undiciErrors.HeadersTimeoutError ||
       error instanceof undiciErrors.BodyTimeoutError
     ) {
-      return new BuildgateError('UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, { upstream, cause: error });
+      return new UpstreamTimeoutError(upstream, error);
     }
     // AbortSignal.timeout (the request's deadline) aborts with a TimeoutError; a client leaving, with an AbortError.
-    if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
-      return new BuildgateError('UPSTREAM_TIMEOUT', `request to upstream "${upstream}" was aborted (deadline passed or client gone)`, {
-        upstream,
-        cause: error,
-        extensions: { aborted: true },
-      });
-    }
-    return new BuildgateError('UPSTREAM_UNAVAILABLE', `upstream "${upstream}" could not be reached`, { upstream, cause: error });
+    if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) return new UpstreamAbortedError(upstream, 'signal', error);
+    return new UpstreamUnavailableError(upstream, error);
   }
-}
-
-/**
- * Unreachable, timed out or 5xx: what says the upstream itself is unwell. Not an upstream 4xx (it
- * answered), not our abort, and not a request the gateway refused to build: a client's bad input
- * must never open the breaker for every other client.
- */
-export function isUpstreamFault(error: BuildgateError): boolean {
-  if (error.extensions.aborted || error.extensions.circuit || error.extensions.refused) return false;
-  const status = error.extensions.status as number | undefined;
-  if (status !== undefined) return status >= 500;
-  return error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_ERROR';
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -2,7 +2,7 @@
  * Builds the adapters from configuration and holds them by name for the lifetime of the gateway.
  */
 import type { UpstreamConfig } from '../config.js';
-import type { UpstreamRequestEvent } from '../metrics.js';
+import type { UpstreamRequestEvent } from './routes.js';
 import { BkciApigwUpstream } from './bkci-apigw.js';
 import { GitLabV3Upstream } from './gitlab-v3.js';
 import { GitLabV4Upstream } from './gitlab-v4.js';

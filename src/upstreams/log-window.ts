@@ -6,7 +6,8 @@
  * and whose rest is never read. Memory and upstream bytes are the window's, not the log's.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
-import { completeUtf8Length, isContinuation } from '../trace/utf8.js';
+import { completeUtf8Length, toBoundary } from '../utf8.js';
+import { UpstreamBodyError } from './errors.js';
 import { type UpstreamHttp, firstHeader } from './http.js';
 import type { TraceSlice } from '../model.js';
 import type { CallContext } from './types.js';
@@ -72,7 +73,7 @@ export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: 
     skip = range ? offset - Number(range[1]) : -1;
     if (!range || skip < 0) {
       await response.dump();
-      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${http.upstream}" sent a log range it was not asked for`, { upstream: http.upstream });
+      throw new UpstreamBodyError(http.upstream, 'a log range it was not asked for');
     }
     total = range[2] === '*' ? undefined : Number(range[2]);
   } else {
@@ -105,14 +106,12 @@ export async function readLogBytes(http: UpstreamHttp, call: CallContext, path: 
 export function cutWindow(read: LogBytesRead, offset: number, limit: number): TraceSlice {
   const { bytes } = read;
   if (offset > read.offset + bytes.length && read.toEnd) throw beyondEnd(offset, read.size);
-  let start = Math.min(Math.max(offset - read.offset, 0), bytes.length);
-  while (start < bytes.length && isContinuation(bytes[start])) start += 1;
+  const start = toBoundary(bytes, Math.min(Math.max(offset - read.offset, 0), bytes.length), bytes.length);
   let end = Math.min(start + limit, bytes.length);
-  if (end < bytes.length) {
-    while (end > start && isContinuation(bytes[end])) end -= 1;
-  } else if (!read.toEnd) {
-    end = start + completeUtf8Length(bytes.subarray(start, end));
-  }
+  // Short of the read's end, the next byte says whether the last character fits; at the end of a read
+  // cut short, an incomplete last character is left for the next window.
+  if (end < bytes.length) end = toBoundary(bytes, end, start);
+  else if (!read.toEnd) end = start + completeUtf8Length(bytes.subarray(start, end));
   return {
     offset: read.offset + start,
     nextOffset: read.offset + end,

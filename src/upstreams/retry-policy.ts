@@ -4,7 +4,7 @@
  * upstream, a timeout, and 429 with a short `Retry-After`), with jittered exponential backoff, and only
  * while the GraphQL request's deadline leaves room.
  */
-import type { BuildgateError } from '../errors.js';
+import { UpstreamStatusError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
 
 export interface RetryPolicyOptions {
   /** Retries after the first attempt. @default 2 */
@@ -26,7 +26,7 @@ const RETRYABLE_STATUSES = new Set([502, 503, 504]);
  * epoch ms by which the whole GraphQL request must be answered.
  */
 export function retryDelay(
-  error: BuildgateError,
+  error: unknown,
   method: string,
   attempt: number,
   deadline: number | undefined,
@@ -35,15 +35,16 @@ export function retryDelay(
 ): number | undefined {
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   if (attempt >= options.maxRetries) return undefined;
-  const status = error.extensions.status as number | undefined;
   let delay: number;
-  if (error.code === 'RATE_LIMITED') {
-    const retryAfter = Number(error.extensions.retryAfter ?? 1) * 1000;
+  if (error instanceof UpstreamStatusError && error.code === 'RATE_LIMITED') {
+    const retryAfter = (error.retryAfter ?? 1) * 1000;
     if (!(retryAfter >= 0) || retryAfter > options.maxRetryAfterMs) return undefined;
     delay = retryAfter;
   } else if (
-    (status !== undefined && RETRYABLE_STATUSES.has(status)) ||
-    (status === undefined && (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT') && !error.extensions.circuit && !error.extensions.aborted)
+    (error instanceof UpstreamStatusError && RETRYABLE_STATUSES.has(error.statusCode)) ||
+    // Not an open circuit, our own abort, a refused request or a spent budget: those would fail the same way.
+    error instanceof UpstreamUnavailableError ||
+    error instanceof UpstreamTimeoutError
   ) {
     // Full jitter: a random wait up to the exponential bound spreads retries of many clients apart.
     delay = Math.round(random() * Math.min(options.maxDelayMs, options.minDelayMs * 2 ** attempt));

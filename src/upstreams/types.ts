@@ -40,8 +40,11 @@ export interface CallContext {
    * operation or subscription event. None for the trace hub's shared pollers and readiness probes.
    */
   budget?: UpstreamBudget;
-  /** Sees every upstream response's status and headers (the trace poller reads `Poll-Interval`). */
-  onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
+  /**
+   * Told the ms an upstream asks its pollers to wait between reads (GitLab's `Poll-Interval` header),
+   * whenever a response carries one: the trace poller's hint, without it reading headers.
+   */
+  onPollIntervalHint?: (ms: number) => void;
 }
 
 export interface Upstream {

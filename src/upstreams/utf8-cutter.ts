@@ -4,27 +4,7 @@
  * first offset are skipped (an offset always names a character boundary).
  */
 import type { TraceSlice } from '../model.js';
-
-/**
- * Most bytes one chunk of a log carries to a subscriber. Decoded, it is at most 64 KiB even as UTF-16:
- * below V8's large-object size (128 KiB), so a chunk and the JSON around it die young and cheaply.
- */
-export const MAX_CHUNK_BYTES = 32 * 1024;
-
-/** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */
-export const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
-
-/** How many leading bytes of `buf` form complete characters. */
-export function completeUtf8Length(buf: Buffer): number {
-  const end = buf.length;
-  for (let i = end - 1; i >= Math.max(0, end - 4); i--) {
-    const byte = buf[i]!;
-    if (isContinuation(byte)) continue;
-    const length = byte < 0x80 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return i + length > end ? i : end;
-  }
-  return end;
-}
+import { completeUtf8Length, toBoundary } from '../utf8.js';
 
 /**
  * A slice of a UTF-8 log read as bytes. Its `content` is decoded on first use: the trace hub's tail keeps
@@ -68,15 +48,13 @@ export class Utf8Cutter {
   push(chunk: Buffer): Utf8Slice | null {
     let data = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
     if (!this.#started) {
-      let skip = 0;
-      while (skip < data.length && isContinuation(data[skip]!)) skip += 1;
+      const skip = toBoundary(data, 0, data.length);
+      this.offset += skip;
       if (skip === data.length) {
-        this.offset += skip;
         this.#carry = Buffer.alloc(0);
         return null;
       }
       this.#started = true;
-      this.offset += skip;
       data = data.subarray(skip);
     }
     const cut = completeUtf8Length(data);
@@ -86,28 +64,4 @@ export class Utf8Cutter {
     this.offset += cut;
     return slice;
   }
-}
-
-/**
- * A slice as plain pieces for subscribers: a byte slice (GitLab) cut at character boundaries into
- * pieces of at most MAX_CHUNK_BYTES, a line slice (bk-ci) whole.
- */
-export function splitSlice(slice: TraceSlice): TraceSlice[] {
-  const { bytes } = slice;
-  if (!bytes) return [{ offset: slice.offset, nextOffset: slice.nextOffset, content: slice.content, size: slice.size, atEnd: slice.atEnd }];
-  const pieces: TraceSlice[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    let end = Math.min(at + MAX_CHUNK_BYTES, bytes.length);
-    while (end > at + 1 && end < bytes.length && isContinuation(bytes[end])) end -= 1;
-    const last = end === bytes.length;
-    pieces.push({
-      offset: slice.offset + at,
-      nextOffset: slice.offset + end,
-      content: last && at === 0 ? slice.content : bytes.toString('utf8', at, end),
-      size: slice.size,
-      atEnd: last && slice.atEnd,
-    });
-    at = end;
-  }
-  return pieces;
 }

@@ -1,0 +1,37 @@
+/**
+ * UTF-8 character boundaries, the one place that knows them: every window, cut and split of a log in
+ * bytes (upstream reads, the trace hub's ring, subscriber pieces) moves its ends with `toBoundary`.
+ * Neutral ground: imports nothing, so both `upstreams/` and `trace/` may use it.
+ */
+
+/** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */
+export const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;
+
+/** The bytes to look in: a buffer, or a reader of one offset (a ring), undefined past the end. */
+export type Utf8Bytes = Uint8Array | ((offset: number) => number | undefined);
+
+/**
+ * The character boundary reached from `at` moving toward `limit` (forward when `limit > at`, else
+ * backward), never past `limit`. A boundary is any offset whose byte does not continue a character,
+ * including the end of the bytes. Forward skips the rest of a character begun before `at`; backward
+ * drops a character that would not fit whole before `at`.
+ */
+export function toBoundary(bytes: Utf8Bytes, at: number, limit: number): number {
+  const step = limit > at ? 1 : -1;
+  // Two loops rather than one over a wrapper: a buffer's windows are cut on hot paths, with no closure per cut.
+  if (typeof bytes === 'function') while (at !== limit && isContinuation(bytes(at))) at += step;
+  else while (at !== limit && isContinuation(bytes[at])) at += step;
+  return at;
+}
+
+/** How many leading bytes of `buf` form complete characters (an incomplete last sequence is left out). */
+export function completeUtf8Length(buf: Uint8Array): number {
+  const end = buf.length;
+  for (let i = end - 1; i >= Math.max(0, end - 4); i--) {
+    const byte = buf[i]!;
+    if (isContinuation(byte)) continue;
+    const length = byte < 0x80 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return i + length > end ? i : end;
+  }
+  return end;
+}
