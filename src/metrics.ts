@@ -48,7 +48,7 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const { adapter } of upstreams.list()) this.inc({ upstream: adapter.name }, adapter.stats().retries);
+        for (const upstream of upstreams.list()) this.inc({ upstream: upstream.adapter.name }, upstream.stats().retries);
       },
     });
     new Gauge({
@@ -57,9 +57,9 @@ export class GatewayMetrics {
       labelNames: ['upstream', 'state'],
       registers,
       collect() {
-        for (const { adapter } of upstreams.list()) {
-          const current = adapter.stats().breaker;
-          for (const state of BREAKER_STATES) this.set({ upstream: adapter.name, state }, state === current ? 1 : 0);
+        for (const upstream of upstreams.list()) {
+          const current = upstream.stats().breaker;
+          for (const state of BREAKER_STATES) this.set({ upstream: upstream.adapter.name, state }, state === current ? 1 : 0);
         }
       },
     });

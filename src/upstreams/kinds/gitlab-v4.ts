@@ -1,0 +1,13 @@
+/** The GitLab REST v4 kind (the Jobs API). */
+import { GitLabV4Upstream } from '../gitlab-v4.js';
+import type { UpstreamKindDescriptor } from './descriptor.js';
+import { GITLAB_CAPABILITIES, gitlabCredentials } from './gitlab-credentials.js';
+
+export const gitlabV4Kind: UpstreamKindDescriptor = {
+  kind: 'gitlab-v4',
+  graphqlEnum: 'GITLAB_V4',
+  ...gitlabCredentials,
+  settings: ['keyset'],
+  capabilities: GITLAB_CAPABILITIES,
+  createAdapter: (http, { keyset }) => new GitLabV4Upstream(http, { keyset }),
+};
