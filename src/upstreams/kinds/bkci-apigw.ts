@@ -37,6 +37,8 @@ export const bkciApigwKind: UpstreamKindDescriptor = {
     commits: false,
     traceUnit: 'LINES',
   },
+  // A project id is a code bk-ci matches exactly.
+  projectIds: { numericIds: false, resolvesPaths: false },
   http: { describeError: describeBkciError },
   createAdapter: (http) => new BkciApigwUpstream(http),
 };

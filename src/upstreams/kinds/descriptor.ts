@@ -26,6 +26,14 @@ export interface UpstreamCapabilities extends Record<BuildOperation, boolean> {
   traceUnit: TraceUnit;
 }
 
+/** How a kind names projects, for one key per project however a client spells it (project-identity.ts). */
+export interface ProjectIdRule {
+  /** Numeric ids are ids: leading zeros say nothing (`007` is `7`). */
+  numericIds: boolean;
+  /** Anything else is a path the upstream resolves (case-insensitively) to a numeric id. */
+  resolvesPaths: boolean;
+}
+
 /** The kind-specific settings of an upstream's configuration. */
 export interface AdapterSettings {
   keyset: boolean;
@@ -54,6 +62,7 @@ export interface UpstreamKindDescriptor {
   /** Which configuration settings besides the common ones apply to this kind. */
   readonly settings: readonly (keyof AdapterSettings)[];
   readonly capabilities: Readonly<UpstreamCapabilities>;
+  readonly projectIds: Readonly<ProjectIdRule>;
   /** HTTP options of this kind's client (how its error bodies read). */
   readonly http?: Pick<UpstreamHttpOptions, 'describeError'>;
   /** The adapter, over the HTTP client the registry made (which owns probe, stats and close). */

@@ -1,7 +1,7 @@
 /** The GitLab REST v3 kind (the Builds API of GitLab 8.x–10.x). */
 import { GitLabV3Upstream } from '../gitlab-v3.js';
 import type { UpstreamKindDescriptor } from './descriptor.js';
-import { GITLAB_CAPABILITIES, gitlabCredentials } from './gitlab-credentials.js';
+import { GITLAB_CAPABILITIES, GITLAB_PROJECT_IDS, gitlabCredentials } from './gitlab-common.js';
 
 export const gitlabV3Kind: UpstreamKindDescriptor = {
   kind: 'gitlab-v3',
@@ -9,5 +9,6 @@ export const gitlabV3Kind: UpstreamKindDescriptor = {
   ...gitlabCredentials,
   settings: ['legacy'],
   capabilities: GITLAB_CAPABILITIES,
+  projectIds: GITLAB_PROJECT_IDS,
   createAdapter: (http, { legacy }) => new GitLabV3Upstream(http, { legacy }),
 };

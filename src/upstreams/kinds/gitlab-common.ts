@@ -1,5 +1,5 @@
 /**
- * How GitLab (v4 and v3 alike) takes credentials: `PRIVATE-TOKEN`, `Authorization: Bearer`, or the
+ * What GitLab's v4 and v3 kinds share. How GitLab takes credentials: `PRIVATE-TOKEN`, `Authorization: Bearer`, or the
  * `private_token` / `access_token` / `job_token` query parameters it also reads.
  */
 import { checkedCredential } from '../../credentials.js';
@@ -41,3 +41,6 @@ export const GITLAB_CAPABILITIES = {
   commits: true,
   traceUnit: 'BYTES',
 } as const;
+
+/** A GitLab project is its numeric id or its path, which GitLab resolves to the id. */
+export const GITLAB_PROJECT_IDS = { numericIds: true, resolvesPaths: true } as const;
