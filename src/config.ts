@@ -7,6 +7,14 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type OptionDoc, formatOptions, fromEnvironment, listOptions, merge } from './config-env.js';
+import { KINDS, KIND_NAMES, TOKEN_HEADERS, kindsWith } from './upstreams/kinds/index.js';
+
+/** Each kind's `tokenHeader` values, as `--help` shows them; kinds that take the same are named together. */
+function tokenHeaderHelp(): string {
+  const byHelp = new Map<string, string[]>();
+  for (const kind of KIND_NAMES) byHelp.set(KINDS[kind].tokenHeaderHelp, [...(byHelp.get(KINDS[kind].tokenHeaderHelp) ?? []), kind]);
+  return [...byHelp].map(([help, kinds]) => `${kinds.join(', ')}: ${help}.`).join(' ');
+}
 
 const upstreamSchema = z
   .object({
@@ -14,19 +22,16 @@ const upstreamSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be letters, digits, "-" or "_" (at most 63)')
       .describe('The name clients use in `project(upstream: …)`.'),
-    kind: z.enum(['gitlab-v4', 'gitlab-v3', 'bkci-apigw']).describe('Which API the upstream speaks.'),
+    kind: z.enum(KIND_NAMES).describe('Which API the upstream speaks.'),
     baseUrl: z
       .url({ protocol: /^https?$/ })
       .describe('The API root, e.g. https://gitlab.example.com/api/v4 or https://devops.example.com/ms/openapi/api/apigw/v3'),
     token: z.string().min(1).optional().describe('A service credential used when the client sends none.'),
     tokenEnv: z.string().min(1).optional().describe('Name of an environment variable holding the service credential.'),
     tokenHeader: z
-      .enum(['PRIVATE-TOKEN', 'Authorization', 'X-DEVOPS-UID', 'X-Bkapi-Authorization', 'access_token'])
+      .enum(TOKEN_HEADERS)
       .optional()
-      .describe(
-        'How the service credential is sent. GitLab: PRIVATE-TOKEN (default) or Authorization (sends `Bearer <token>`). ' +
-          'bk-ci: X-DEVOPS-UID (default: the token is a user name), X-Bkapi-Authorization (sent as is), or access_token (a query parameter).',
-      ),
+      .describe(`How the service credential is sent. ${tokenHeaderHelp()}`),
     keyset: z
       .boolean()
       .default(true)
@@ -54,28 +59,20 @@ const upstreamSchema = z
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
     exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation and subscription examples use."),
-    constantUpstream: z
-      .boolean()
-      .default(false)
-      .describe('gitlab-v4 only, for benchmarks: answer every read with a constant instead of calling the upstream (the "ceiling").'),
   })
   .strict()
   .superRefine((upstream, ctx) => {
-    const gitlab = upstream.kind !== 'bkci-apigw';
-    const allowed = gitlab ? ['PRIVATE-TOKEN', 'Authorization'] : ['X-DEVOPS-UID', 'X-Bkapi-Authorization', 'access_token'];
+    const allowed: readonly string[] = KINDS[upstream.kind].tokenHeaders;
     if (upstream.tokenHeader && !allowed.includes(upstream.tokenHeader)) {
       ctx.addIssue({ code: 'custom', path: ['tokenHeader'], message: `must be one of ${allowed.join(', ')} for kind ${upstream.kind}` });
     }
-    if (upstream.constantUpstream && upstream.kind !== 'gitlab-v4') {
-      ctx.addIssue({ code: 'custom', path: ['constantUpstream'], message: 'applies to kind gitlab-v4 only' });
-    }
-    if (upstream.legacy && upstream.kind !== 'gitlab-v3') {
-      ctx.addIssue({ code: 'custom', path: ['legacy'], message: 'applies to kind gitlab-v3 only' });
+    if (upstream.legacy && !KINDS[upstream.kind].settings.includes('legacy')) {
+      ctx.addIssue({ code: 'custom', path: ['legacy'], message: `applies to kind ${kindsWith('legacy').join(', ')} only` });
     }
   })
   .transform((upstream) => ({
     ...upstream,
-    tokenHeader: upstream.tokenHeader ?? (upstream.kind === 'bkci-apigw' ? ('X-DEVOPS-UID' as const) : ('PRIVATE-TOKEN' as const)),
+    tokenHeader: upstream.tokenHeader ?? KINDS[upstream.kind].tokenHeaders[0],
   }));
 
 const traceSchema = z

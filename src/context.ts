@@ -4,7 +4,6 @@
  */
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
-import { checkedCredential } from './credentials.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
 import { requestIdOf } from './plugins/use-request-id.js';
@@ -12,6 +11,7 @@ import type { FinishedBuildCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
 import { UpstreamBudget } from './upstreams/budget.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
+import { descriptorOf } from './upstreams/kinds/index.js';
 import type { Credential, UpstreamKind } from './model.js';
 import type { CallContext, Upstream } from './upstreams/types.js';
 
@@ -33,29 +33,16 @@ export interface GatewayContext extends YogaInitialContext {
 }
 
 /**
- * The caller's own credential for one kind of upstream, taken only from the headers that kind uses, so a
- * GitLab token never travels to bk-ci or the other way round. A malformed or oversized value is
- * UNAUTHENTICATED (see credentials.ts): thrown before any upstream request.
+ * The caller's own credential for one kind of upstream, read as that kind's descriptor says (only from
+ * the headers the kind uses). A malformed or oversized value is UNAUTHENTICATED: thrown before any
+ * upstream request.
  */
 export function clientCredential(headers: Headers, kind: UpstreamKind): Credential | undefined {
-  if (kind === 'bkci-apigw') {
-    const bkapi = headers.get('x-bkapi-authorization');
-    if (bkapi) return { name: 'X-Bkapi-Authorization', value: checkedCredential('X-Bkapi-Authorization', bkapi) };
-    const uid = headers.get('x-devops-uid');
-    if (uid) return { name: 'X-DEVOPS-UID', value: checkedCredential('X-DEVOPS-UID', uid) };
-    return undefined;
-  }
-  const privateToken = headers.get('private-token');
-  if (privateToken) return { name: 'PRIVATE-TOKEN', value: checkedCredential('PRIVATE-TOKEN', privateToken) };
-  const authorization = headers.get('authorization');
-  if (authorization && /^Bearer\s+\S+$/i.test(authorization)) {
-    return { name: 'Authorization', value: checkedCredential('Authorization', authorization) };
-  }
-  return undefined;
+  return descriptorOf(kind).clientCredential(headers);
 }
 
 function credentialFor(upstream: ConfiguredUpstream, headers: Headers): Credential | undefined {
-  const client = upstream.config.forwardClientCredential ? clientCredential(headers, upstream.config.kind) : undefined;
+  const client = upstream.config.forwardClientCredential ? upstream.descriptor.clientCredential(headers) : undefined;
   return client ?? upstream.serviceCredential;
 }
 

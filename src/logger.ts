@@ -3,13 +3,14 @@
  * parameters that carry one are redacted wherever they appear, and logs name requests by id.
  */
 import { pino, type Logger } from 'pino';
+import { KINDS } from './upstreams/kinds/index.js';
 
 export type { Logger } from 'pino';
 
-/** Where credentials travel: GitLab's and bk-ci's headers, and the query parameters both accept. */
-export const CREDENTIAL_HEADERS = ['private-token', 'authorization', 'x-bkapi-authorization', 'x-devops-uid', 'job-token', 'cookie'];
-/** Query parameters that carry a credential, as GitLab and bk-ci read them (after decoding, any case). */
-const CREDENTIAL_PARAMS = new Set(['private_token', 'access_token', 'job_token']);
+/** Where credentials travel: every kind's credential headers (its descriptor's `secretHeaders`), and cookies. */
+export const CREDENTIAL_HEADERS = [...new Set([...Object.values(KINDS).flatMap((kind) => kind.secretHeaders), 'cookie'])];
+/** Query parameters that carry a credential, as the upstreams read them (after decoding, any case). */
+const CREDENTIAL_PARAMS = new Set(Object.values(KINDS).flatMap((kind) => kind.secretParams));
 /** Rack and PHP read `name[]` and `name[key]` as `name`. */
 const BRACKETS = /(?:\[[^\]]*\])+$/;
 

@@ -29,6 +29,7 @@ import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
 import { useLimits } from './plugins/use-limits.js';
 import { TraceHub } from './trace/hub.js';
 import { UpstreamRegistry } from './upstreams/index.js';
+import type { Dispatcher } from './upstreams/http.js';
 
 export interface Gateway {
   /** e.g. http://127.0.0.1:4000/graphql */
@@ -49,6 +50,11 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Where logs go. @default a pino logger at `config.logLevel` on stdout */
   logger?: Logger;
+  /**
+   * undici dispatchers that replace the connection pool of the upstreams they are named for (by
+   * upstream name): a bench's constant answers, a test's MockAgent. @default each upstream's own Pool
+   */
+  dispatchers?: Record<string, Dispatcher>;
 }
 
 /** `/` is not an API: send people to GraphiQL. */
@@ -66,10 +72,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   // The gauges read the registry and the hub at scrape time, so the metrics exist before either.
   const metrics = new GatewayMetrics({
-    upstreamStats: () => registry.list().map(({ adapter }) => ({ name: adapter.name, stats: adapter.stats() })),
+    upstreamStats: () => registry.list().map((upstream) => ({ name: upstream.adapter.name, stats: upstream.stats() })),
     traceStats: () => traceHub.stats,
   });
-  const registry = new UpstreamRegistry(config.upstreams, (event) => metrics.observeUpstream(event));
+  const registry = new UpstreamRegistry(config.upstreams, (event) => metrics.observeUpstream(event), options.dispatchers);
   const traceHub = new TraceHub({
     intervalMs: config.trace.pollIntervalMs,
     maxIntervalMs: config.trace.maxPollIntervalMs,

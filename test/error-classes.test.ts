@@ -81,6 +81,6 @@ describe('upstream failures as classes', () => {
     const { errors } = await build('forbidden');
     expect(errors![0]!.extensions).toEqual({ code: 'FORBIDDEN', upstream: 'forbidden', status: 403 });
     expect(requests.forbidden! - before).toBe(1);
-    expect(gateway.registry.get('forbidden')!.adapter.stats().breaker).toBe('closed');
+    expect(gateway.registry.get('forbidden')!.stats().breaker).toBe('closed');
   });
 });

@@ -1,10 +1,12 @@
 /**
  * `single` and `list`: one GraphQL operation through the gateway vs the one REST call it stands for,
- * straight to the simulator, vs the gateway "ceiling" (a second gateway whose gitlab-v4 upstream answers
- * from constants, `constantUpstream: true`). Same connections and duration for all three, in one run.
+ * straight to the simulator, vs the gateway "ceiling" (a second gateway whose gitlab-v4 upstream's HTTP
+ * client is given a dispatcher answering from constants, lib/ceiling.mjs). Same connections and duration
+ * for all three, in one run.
  */
 import { DEVELOPER_TOKEN, gql } from '../lib/http.mjs';
 import { serialLatency, throughput, verifyTarget } from '../lib/load.mjs';
+import { startCeiling } from '../lib/ceiling.mjs';
 import { assertAlive, cpuSeconds, machineBusySeconds, startGateway, startSimulator, waitQuiet } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 
@@ -13,7 +15,7 @@ const LIST_QUERY = `{ project(upstream:"gitlab", id:"1") { builds(first: 20) { n
 
 const cpuOf = ({ user, system }) => (user + system) / 1e6;
 
-const gitlab = (simUrl, extra = {}) => ({ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simUrl}/api/v4`, ...extra });
+const gitlab = (simUrl) => ({ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simUrl}/api/v4` });
 
 /** `count` real builds of project 1 (global and upstream ids), newest first, paged through the gateway. */
 async function realBuilds(gatewayUrl, count) {
@@ -67,7 +69,7 @@ function targets(kind, { sim, gateway, ceiling, builds }) {
         check: okBuild,
       },
       {
-        label: 'ceiling `build(id:)` (constantUpstream)',
+        label: 'ceiling `build(id:)` (constant dispatcher)',
         short: 'ceiling',
         proc: ceiling,
         url: ceiling.url,
@@ -96,7 +98,7 @@ function targets(kind, { sim, gateway, ceiling, builds }) {
     },
     { label: 'gateway `project.builds(first: 20)`', short: 'gateway', proc: gateway, url: gateway.url, method: 'POST', headers: graphql, body, check: okList },
     {
-      label: 'ceiling `project.builds(first: 20)` (constantUpstream)',
+      label: 'ceiling `project.builds(first: 20)` (constant dispatcher)',
       short: 'ceiling',
       proc: ceiling,
       url: ceiling.url,
@@ -111,7 +113,7 @@ function targets(kind, { sim, gateway, ceiling, builds }) {
 export async function runThroughput(kind, opts) {
   const sim = await startSimulator(['--builds', String(opts.builds)]);
   const gateway = await startGateway({ upstreams: [gitlab(sim.url)] }, 'gateway');
-  const ceiling = await startGateway({ upstreams: [gitlab(sim.url, { constantUpstream: true })] }, 'ceiling');
+  const ceiling = await startCeiling({ upstreams: [gitlab(sim.url)] });
   try {
     const builds = kind === 'single' ? await realBuilds(gateway.url, opts.ids) : [];
     const list = targets(kind, { sim, gateway, ceiling, builds });

@@ -632,15 +632,48 @@ export type TraceSectionEvent =
   /** A section opens (`section_start`). */
   | 'START';
 
+/** What the offsets of a build's log count. */
+export type TraceUnit =
+  /** UTF-8 bytes of the raw log (GitLab). */
+  | 'BYTES'
+  /** Lines, numbered by the upstream (bk-ci). */
+  | 'LINES';
+
 /** A CI system buildgate is configured to front. */
 export type Upstream = {
   __typename?: 'Upstream';
   /** The base URL buildgate calls (e.g. `https://gitlab.example.com/api/v4`). */
   baseUrl: Scalars['URL']['output'];
+  /** What this upstream can do (its kind's declaration), so that clients can offer only what works. */
+  capabilities: UpstreamCapabilities;
   /** Which API the upstream speaks. */
   kind: UpstreamKind;
   /** The name given in configuration; the `upstream` argument of `Query.project` refers to it. */
   name: Scalars['String']['output'];
+};
+
+/**
+ * What an upstream can do, declared by its kind, so that a frontend can grey out what it cannot. An
+ * operation marked false is refused with `UNSUPPORTED_BY_UPSTREAM` before any upstream request.
+ */
+export type UpstreamCapabilities = {
+  __typename?: 'UpstreamCapabilities';
+  /** Whether `cancelBuild` works on this upstream's builds. */
+  cancel: Scalars['Boolean']['output'];
+  /** Whether commits can be read (`Project.commit`, `Commit.builds`). */
+  commits: Scalars['Boolean']['output'];
+  /** Whether `eraseBuild` (removing a build's log and artifacts) works on this upstream's builds. */
+  erase: Scalars['Boolean']['output'];
+  /** Whether `playBuild` (starting a manual build) works on this upstream's builds. */
+  play: Scalars['Boolean']['output'];
+  /** Whether `retryBuild` works on this upstream's builds. */
+  retry: Scalars['Boolean']['output'];
+  /** Whether `retryBuild` takes `options` (bk-ci: a task, the failed containers, skipping); GitLab retries whole jobs. */
+  retryOptions: Scalars['Boolean']['output'];
+  /** Whether builds have stages, jobs and steps (`Build.stages` is not null). */
+  stages: Scalars['Boolean']['output'];
+  /** What this upstream's `TraceChunk` offsets count. */
+  traceUnit: TraceUnit;
 };
 
 /** The kind of API an upstream speaks. */
@@ -786,8 +819,10 @@ export type ResolversTypes = {
   TraceChunk: ResolverTypeWrapper<TraceChunkModel>;
   TraceSection: ResolverTypeWrapper<TraceSectionModel>;
   TraceSectionEvent: TraceSectionEvent;
+  TraceUnit: TraceUnit;
   URL: ResolverTypeWrapper<Scalars['URL']['output']>;
   Upstream: ResolverTypeWrapper<UpstreamAdapter>;
+  UpstreamCapabilities: ResolverTypeWrapper<UpstreamCapabilities>;
   UpstreamKind: UpstreamKind;
   User: ResolverTypeWrapper<UserModel>;
 };
@@ -825,6 +860,7 @@ export type ResolversParentTypes = {
   TraceSection: TraceSectionModel;
   URL: Scalars['URL']['output'];
   Upstream: UpstreamAdapter;
+  UpstreamCapabilities: UpstreamCapabilities;
   User: UserModel;
 };
 
@@ -1052,8 +1088,20 @@ export interface UrlScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes[
 
 export type UpstreamResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Upstream'] = ResolversParentTypes['Upstream']> = {
   baseUrl?: Resolver<ResolversTypes['URL'], ParentType, ContextType>;
+  capabilities?: Resolver<ResolversTypes['UpstreamCapabilities'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['UpstreamKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type UpstreamCapabilitiesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UpstreamCapabilities'] = ResolversParentTypes['UpstreamCapabilities']> = {
+  cancel?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  commits?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  erase?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  play?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  retry?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  retryOptions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  stages?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  traceUnit?: Resolver<ResolversTypes['TraceUnit'], ParentType, ContextType>;
 };
 
 export type UserResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
@@ -1093,6 +1141,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   TraceSection?: TraceSectionResolvers<ContextType>;
   URL?: GraphQLScalarType;
   Upstream?: UpstreamResolvers<ContextType>;
+  UpstreamCapabilities?: UpstreamCapabilitiesResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
 

@@ -21,7 +21,7 @@ interface Report {
 
 async function probeAll(registry: UpstreamRegistry): Promise<Report> {
   const upstreams = registry.list();
-  const results = await Promise.allSettled(upstreams.map(({ adapter }) => adapter.probe()));
+  const results = await Promise.allSettled(upstreams.map((upstream) => upstream.probe()));
   const report = Object.fromEntries(
     upstreams.map(({ adapter }, i) => {
       const result = results[i]!;

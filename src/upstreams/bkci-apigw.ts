@@ -17,7 +17,7 @@ import {
   toBkciUser,
 } from './bkci-entities.js';
 import { parseOffset } from './gitlab-common.js';
-import { type QueryValue, UpstreamHttp, type UpstreamHttpOptions, encodePath, upstreamMessage } from './http.js';
+import { type QueryValue, type UpstreamHttp, encodePath, upstreamMessage } from './http.js';
 import { linesWindow } from './line-window.js';
 import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow, readSequence } from './offset-paging.js';
 import type {
@@ -35,7 +35,7 @@ import type {
   TraceWindow,
   UserModel,
 } from '../model.js';
-import type { CallContext, Upstream, UpstreamStats } from './types.js';
+import type { CallContext, Upstream } from './types.js';
 
 /** bk-ci's history `pageSize` limit. */
 const BKCI_MAX_PAGE_SIZE = 100;
@@ -63,9 +63,10 @@ export class BkciApigwUpstream implements Upstream {
   readonly #http: UpstreamHttp;
   readonly #consoleOrigin: string;
 
-  constructor(options: UpstreamHttpOptions) {
-    this.#http = new UpstreamHttp({ ...options, describeError });
-    this.name = options.upstream;
+  /** Over the registry's HTTP client, made with `describeBkciError`. */
+  constructor(http: UpstreamHttp) {
+    this.#http = http;
+    this.name = http.upstream;
     this.baseUrl = this.#http.baseUrl;
     this.#consoleOrigin = new URL(this.baseUrl).origin;
   }
@@ -236,26 +237,6 @@ export class BkciApigwUpstream implements Upstream {
     return this.getBuild(call, projectId, locator);
   }
 
-  async erase(): Promise<BuildModel> {
-    throw unsupported(this.name, 'Erasing a build');
-  }
-
-  async play(): Promise<BuildModel> {
-    throw unsupported(this.name, 'Playing a manual build');
-  }
-
-  probe(): Promise<void> {
-    return this.#http.probe(AbortSignal.timeout(3000));
-  }
-
-  stats(): UpstreamStats {
-    return { ...this.#http.counts, breaker: this.#http.breaker.state };
-  }
-
-  close(): Promise<void> {
-    return this.#http.close();
-  }
-
   get #mapping() {
     return { upstream: this.name, consoleOrigin: this.#consoleOrigin };
   }
@@ -300,7 +281,7 @@ const AUTH_FILTER_MESSAGE = /^(Request (user|bkapi jwt|accessToken) is empty|Req
  * bk-ci errors: a `Result` whose `status` is a process error code, or the plain-text 400 of the auth
  * filters ("Request user is empty.", "Verification failed : …"), which means the credential was refused.
  */
-function describeError(status: number, body: string): { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined {
+export function describeBkciError(status: number, body: string): { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined {
   try {
     const parsed = JSON.parse(body) as BkciResult<unknown>;
     if (parsed && typeof parsed === 'object' && typeof parsed.status === 'number') {

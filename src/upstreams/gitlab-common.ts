@@ -15,7 +15,7 @@ import {
   toProject,
   toUser,
 } from './gitlab-entities.js';
-import { UpstreamHttp, type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
+import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
 import { UpstreamBodyError } from './errors.js';
 import { cutWindow, readLogBytes, skipBytes } from './log-window.js';
 import { Utf8Cutter } from './utf8-cutter.js';
@@ -28,14 +28,13 @@ import type {
   CommitModel,
   PipelineModel,
   ProjectModel,
-  RetryOptions,
   TraceFrom,
   TraceSlice,
   TraceWindow,
   UpstreamKind,
   UserModel,
 } from '../model.js';
-import type { CallContext, Upstream, UpstreamStats } from './types.js';
+import type { CallContext, Upstream } from './types.js';
 
 /** GitLab's Kaminari `max_per_page`. */
 export const GITLAB_MAX_PER_PAGE = 100;
@@ -54,10 +53,11 @@ export abstract class GitLabUpstreamBase implements Upstream {
   /** `jobs` in v4, `builds` in v3. */
   protected abstract readonly buildsSegment: string;
 
-  constructor(options: UpstreamHttpOptions) {
-    this.http = new UpstreamHttp(options);
-    this.name = options.upstream;
-    this.baseUrl = this.http.baseUrl;
+  /** Over the registry's HTTP client for this upstream. */
+  constructor(http: UpstreamHttp) {
+    this.http = http;
+    this.name = http.upstream;
+    this.baseUrl = http.baseUrl;
   }
 
   abstract listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage>;
@@ -72,7 +72,7 @@ export abstract class GitLabUpstreamBase implements Upstream {
   }
 
   getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
-    return this.jobRequest(call, 'GET', this.buildPath(projectId, locator), projectId);
+    return this.#jobRequest(call, 'GET', this.buildPath(projectId, locator), projectId);
   }
 
   async getStages(): Promise<BuildStageModel[] | null> {
@@ -141,37 +141,21 @@ export abstract class GitLabUpstreamBase implements Upstream {
     return toUser(this.name, data);
   }
 
-  retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel> {
-    if (options && Object.values(options).some((value) => value !== undefined && value !== null)) {
-      throw new BuildgateError('UNSUPPORTED_BY_UPSTREAM', `RetryOptions are not supported by upstream "${this.name}" (GitLab retries whole jobs)`, {
-        upstream: this.name,
-      });
-    }
-    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/retry`, projectId);
+  /** GitLab retries whole jobs: the kind declares no `retryOptions`, so none reach here. */
+  retry(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    return this.#jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/retry`, projectId);
   }
 
   cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
-    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/cancel`, projectId);
+    return this.#jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/cancel`, projectId);
   }
 
   erase(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
-    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/erase`, projectId);
+    return this.#jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/erase`, projectId);
   }
 
   play(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
-    return this.jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/play`, projectId);
-  }
-
-  probe(): Promise<void> {
-    return this.http.probe(AbortSignal.timeout(3000));
-  }
-
-  stats(): UpstreamStats {
-    return { ...this.http.counts, breaker: this.http.breaker.state };
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+    return this.#jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/play`, projectId);
   }
 
   protected buildPath(projectId: string, buildId: string | number): string {
@@ -184,7 +168,7 @@ export abstract class GitLabUpstreamBase implements Upstream {
     return hasArchive ? `${this.baseUrl}${this.buildPath(String(projectId), job.id)}/artifacts` : null;
   }
 
-  protected async jobRequest(call: CallContext, method: 'GET' | 'POST', path: string, projectId: string): Promise<BuildModel> {
+  async #jobRequest(call: CallContext, method: 'GET' | 'POST', path: string, projectId: string): Promise<BuildModel> {
     const { data } =
       method === 'GET' ? await this.http.getJson<GitLabJob>(call, { path }) : await this.http.postJson<GitLabJob>(call, { path });
     if (!data || typeof data !== 'object' || typeof data.id !== 'number') {

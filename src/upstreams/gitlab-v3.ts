@@ -6,13 +6,12 @@
  */
 import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';
 import { type GitLabJob, type GitLabPipeline, gitlabScope, isCiCommit, toBuild } from './gitlab-entities.js';
-import type { UpstreamHttpOptions } from './http.js';
-import { encodePath } from './http.js';
+import { type UpstreamHttp, encodePath } from './http.js';
 import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow } from './offset-paging.js';
 import type { BuildListRequest, BuildModel, BuildPage, BuildStatus } from '../model.js';
 import type { CallContext } from './types.js';
 
-export interface GitLabV3Options extends UpstreamHttpOptions {
+export interface GitLabV3Options {
   /**
    * Speak the early 8.x Builds API of seed 002: scopes `all`/`finished`/`running` only, commit builds at
    * `/builds/commit/:sha`. @default false
@@ -34,8 +33,8 @@ export class GitLabV3Upstream extends GitLabUpstreamBase {
   protected readonly buildsSegment = 'builds';
   readonly #legacy: boolean;
 
-  constructor(options: GitLabV3Options) {
-    super(options);
+  constructor(http: UpstreamHttp, options: GitLabV3Options = {}) {
+    super(http);
     this.#legacy = options.legacy ?? false;
   }
 

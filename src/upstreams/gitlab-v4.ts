@@ -1,15 +1,15 @@
 /**
- * The GitLab REST v4 adapter: the Jobs API (seed 003) plus the endpoints shared with v3.
+ * The GitLab REST v4 adapter: the Jobs API plus the endpoints shared with v3.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
 import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';
 import { type GitLabJob, type GitLabPipeline, gitlabScope, toBuild } from './gitlab-entities.js';
-import { type UpstreamHttpOptions, encodePath, firstHeader } from './http.js';
+import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
 import { readOffsetWindow, readSequence } from './offset-paging.js';
 import type { BuildListRequest, BuildModel, BuildPage } from '../model.js';
 import type { CallContext } from './types.js';
 
-export interface GitLabV4Options extends UpstreamHttpOptions {
+export interface GitLabV4Options {
   /**
    * Page a project's jobs with GitLab's keyset pagination (`pagination=keyset`, cursors from `Link:
    * rel="next"`), which stays fast at any depth and has no offset limit. @default true
@@ -17,7 +17,7 @@ export interface GitLabV4Options extends UpstreamHttpOptions {
   keyset?: boolean;
 }
 
-export interface KeysetPage<T> {
+interface KeysetPage<T> {
   items: T[];
   /** The upstream cursor of the next page; undefined on the last. */
   next: string | undefined;
@@ -31,8 +31,8 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
   protected readonly buildsSegment = 'jobs';
   readonly #keyset: boolean;
 
-  constructor(options: GitLabV4Options) {
-    super(options);
+  constructor(http: UpstreamHttp, options: GitLabV4Options = {}) {
+    super(http);
     this.#keyset = options.keyset ?? true;
   }
 
@@ -65,7 +65,7 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
     const positions: string[] = [];
     for (;;) {
       const perPage = Math.min(GITLAB_MAX_PER_PAGE, skip + request.first - builds.length);
-      const { items: data, next } = await this.fetchKeysetPage(call, path, cursor, perPage, scope);
+      const { items: data, next } = await this.#fetchKeysetPage(call, path, cursor, perPage, scope);
       for (let i = skip; i < data.length; i++) {
         if (builds.length === request.first) {
           return { builds, positions, hasNextPage: true, hasPreviousPage: request.after !== undefined, totalCount: null };
@@ -82,7 +82,7 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
   }
 
   /** One keyset page of a job list: its jobs, and the cursor of the next page from `Link: rel="next"`. */
-  protected async fetchKeysetPage(
+  async #fetchKeysetPage(
     call: CallContext,
     path: string,
     cursor: string,

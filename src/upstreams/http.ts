@@ -6,6 +6,9 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
+
+/** undici's Dispatcher, for callers that inject one (tests, the bench's ceiling): only this file imports undici. */
+export type { Dispatcher };
 import { BuildgateError, type ErrorCode } from '../errors.js';
 import { type UpstreamRequestEvent, routeOf } from './routes.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
@@ -46,6 +49,11 @@ export interface UpstreamHttpOptions {
   /** The circuit breaker. @default { threshold: 5, cooldownMs: 5000 } */
   breaker?: Partial<CircuitBreakerOptions>;
   describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined;
+  /**
+   * Sends the requests instead of an own Pool (e.g. a bench's constant answers, or an undici `MockAgent`);
+   * `connections` and `connectTimeout` are then its business, and closing it is its owner's. @default a Pool
+   */
+  dispatcher?: Dispatcher;
 }
 
 export type QueryValue = string | number | boolean | undefined | readonly string[];
@@ -111,7 +119,9 @@ const FREE: Charge = () => {};
 export class UpstreamHttp {
   readonly upstream: string;
   readonly baseUrl: string;
-  readonly #pool: Pool;
+  readonly #pool: Dispatcher;
+  readonly #ownsPool: boolean;
+  readonly #origin: string;
   readonly #basePath: string;
   readonly #maxJsonBytes: number;
   readonly #describeError: NonNullable<UpstreamHttpOptions['describeError']>;
@@ -157,13 +167,17 @@ export class UpstreamHttp {
     this.#observe = options.observe;
     this.#timeouts = { headers: headersTimeout, body: bodyTimeout };
     this.breaker = new CircuitBreaker(upstream, { threshold: 5, cooldownMs: 5000, ...options.breaker });
-    this.#pool = new Pool(url.origin, {
-      connections,
-      headersTimeout,
-      bodyTimeout,
-      connect: { timeout: connectTimeout },
-      keepAliveTimeout: 10_000,
-    });
+    this.#origin = url.origin;
+    this.#ownsPool = options.dispatcher === undefined;
+    this.#pool =
+      options.dispatcher ??
+      new Pool(url.origin, {
+        connections,
+        headersTimeout,
+        bodyTimeout,
+        connect: { timeout: connectTimeout },
+        keepAliveTimeout: 10_000,
+      });
   }
 
   getJson<T>(call: CallContext, request: UpstreamRequest): Promise<UpstreamResponse<T>> {
@@ -226,7 +240,7 @@ export class UpstreamHttp {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    if (this.#ownsPool) await this.#pool.close();
   }
 
   /**
@@ -275,6 +289,8 @@ export class UpstreamHttp {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.#pool.request({
+        // A Pool knows its origin; an injected Agent-like dispatcher routes by it.
+        origin: this.#origin,
         method,
         path: this.#basePath + request.path + buildQuery(query),
         headers,

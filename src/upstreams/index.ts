@@ -1,32 +1,65 @@
 /**
- * Builds the adapters from configuration and holds them by name for the lifetime of the gateway.
+ * Builds the adapters from configuration and holds them by name for the lifetime of the gateway. Each
+ * upstream's HTTP client is made here, so probing, counting and closing it is done once for every kind.
  */
 import type { UpstreamConfig } from '../config.js';
 import type { UpstreamRequestEvent } from './routes.js';
-import { BkciApigwUpstream } from './bkci-apigw.js';
-import { GitLabV3Upstream } from './gitlab-v3.js';
-import { GitLabV4Upstream } from './gitlab-v4.js';
-import { GitLabV4ConstantUpstream } from './gitlab-v4-constant.js';
 import type { Credential } from '../model.js';
-import type { Upstream } from './types.js';
+import { type Dispatcher, UpstreamHttp } from './http.js';
+import { type UpstreamKindDescriptor, descriptorOf } from './kinds/index.js';
+import type { Upstream, UpstreamStats } from './types.js';
 
 export interface ConfiguredUpstream {
   adapter: Upstream;
   config: UpstreamConfig;
+  /** What the upstream's kind is and can do. */
+  descriptor: UpstreamKindDescriptor;
   /** The configured service credential, sent when the client brings none. */
   serviceCredential: Credential | undefined;
+  /** Whether the upstream answers HTTP at all (any status will do); throws a coded error when it does not. */
+  probe(): Promise<void>;
+  /** Counters and breaker state for metrics. */
+  stats(): UpstreamStats;
 }
+
+const PROBE_TIMEOUT_MS = 3000;
 
 export class UpstreamRegistry {
   readonly #byName = new Map<string, ConfiguredUpstream>();
+  readonly #clients: UpstreamHttp[] = [];
 
-  /** `observe` sees every upstream request (for metrics). */
-  constructor(configs: readonly UpstreamConfig[], observe?: (event: UpstreamRequestEvent) => void) {
+  /**
+   * `observe` sees every upstream request (for metrics); `dispatchers` replace the connection pool of
+   * the upstreams they are named for (a bench's constant answers, a test's MockAgent).
+   */
+  constructor(
+    configs: readonly UpstreamConfig[],
+    observe?: (event: UpstreamRequestEvent) => void,
+    dispatchers: Readonly<Record<string, Dispatcher>> = {},
+  ) {
     for (const config of configs) {
+      const descriptor = descriptorOf(config.kind);
+      const http = new UpstreamHttp({
+        observe,
+        upstream: config.name,
+        baseUrl: config.baseUrl,
+        connections: config.connections,
+        connectTimeout: config.connectTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        bodyTimeout: config.bodyTimeoutMs,
+        retry: { maxRetries: config.retries },
+        breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+        ...descriptor.http,
+        dispatcher: Object.hasOwn(dispatchers, config.name) ? dispatchers[config.name] : undefined,
+      });
+      this.#clients.push(http);
       this.#byName.set(config.name, {
-        adapter: createAdapter(config, observe),
+        adapter: descriptor.createAdapter(http, { keyset: config.keyset, legacy: config.legacy }),
         config,
-        serviceCredential: config.token ? serviceCredential(config.tokenHeader, config.token) : undefined,
+        descriptor,
+        serviceCredential: config.token ? descriptor.serviceCredential(config.tokenHeader, config.token) : undefined,
+        probe: () => http.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS)),
+        stats: () => ({ ...http.counts, breaker: http.breaker.state }),
       });
     }
   }
@@ -39,42 +72,8 @@ export class UpstreamRegistry {
     return [...this.#byName.values()];
   }
 
+  /** Closes every connection pool. Idempotent. */
   async close(): Promise<void> {
-    await Promise.all(this.list().map(({ adapter }) => adapter.close()));
-  }
-}
-
-function serviceCredential(tokenHeader: UpstreamConfig['tokenHeader'], token: string): Credential {
-  switch (tokenHeader) {
-    case 'Authorization':
-      return { name: 'Authorization', value: `Bearer ${token}` };
-    case 'access_token':
-      return { name: 'access_token', value: token, in: 'query' };
-    default:
-      return { name: tokenHeader, value: token };
-  }
-}
-
-function createAdapter(config: UpstreamConfig, observe: ((event: UpstreamRequestEvent) => void) | undefined): Upstream {
-  const http = {
-    observe,
-    upstream: config.name,
-    baseUrl: config.baseUrl,
-    connections: config.connections,
-    connectTimeout: config.connectTimeoutMs,
-    headersTimeout: config.headersTimeoutMs,
-    bodyTimeout: config.bodyTimeoutMs,
-    retry: { maxRetries: config.retries },
-    breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
-  };
-  switch (config.kind) {
-    case 'gitlab-v4':
-      return config.constantUpstream
-        ? new GitLabV4ConstantUpstream({ ...http, keyset: config.keyset })
-        : new GitLabV4Upstream({ ...http, keyset: config.keyset });
-    case 'gitlab-v3':
-      return new GitLabV3Upstream({ ...http, legacy: config.legacy });
-    case 'bkci-apigw':
-      return new BkciApigwUpstream(http);
+    await Promise.all(this.#clients.map((http) => http.close()));
   }
 }

@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { badUserInput } from '../errors.js';
 import { credentialDigest } from './credential-digest.js';
 import type { ProjectModel, UpstreamKind } from '../model.js';
+import { descriptorOf } from './kinds/index.js';
 import type { CallContext, Upstream } from './types.js';
 
 /** Mappings kept per upstream. */
@@ -21,18 +22,8 @@ export const IDENTITY_CACHE_MAX = 10_000;
 /** ms a path → id mapping is trusted: bounds how long a renamed or transferred project resolves to its old id. */
 export const IDENTITY_CACHE_TTL_MS = 5 * 60_000;
 
-interface IdentityRule {
-  /** Numeric ids are ids: leading zeros say nothing (`007` is `7`). */
-  numericIds: boolean;
-  /** Anything else is a path the upstream resolves (case-insensitively) to a numeric id. */
-  resolvesPaths: boolean;
-}
-
-const RULES: Record<UpstreamKind, IdentityRule> = {
-  'gitlab-v4': { numericIds: true, resolvesPaths: true },
-  'gitlab-v3': { numericIds: true, resolvesPaths: true },
-  'bkci-apigw': { numericIds: false, resolvesPaths: false },
-};
+/** How each kind names its projects: its descriptor's `projectIds`. */
+const RULES = (kind: UpstreamKind) => descriptorOf(kind).projectIds;
 
 /** Per adapter (one per configured upstream), so two gateways in one process share nothing. */
 const caches = new WeakMap<Upstream, LRUCache<string, Promise<string>>>();
@@ -56,7 +47,7 @@ export function normaliseProjectSpelling(kind: UpstreamKind, input: string): str
       throw badUserInput(`"${input.slice(0, 80)}" is not a project id or path`, { argument: 'id' });
     }
   }
-  if (RULES[kind].numericIds && /^\d+$/.test(id)) {
+  if (RULES(kind).numericIds && /^\d+$/.test(id)) {
     id = id.replace(/^0+(?=\d)/, '');
     if (id === '0') throw badUserInput(`"${input.slice(0, 80)}" is not a project id or path`, { argument: 'id' });
   }
@@ -65,7 +56,7 @@ export function normaliseProjectSpelling(kind: UpstreamKind, input: string): str
 
 /** Whether `id` (normalised) is already the canonical key: no request needed. */
 export function isCanonicalProjectId(kind: UpstreamKind, id: string): boolean {
-  return !RULES[kind].resolvesPaths || /^\d+$/.test(id);
+  return !RULES(kind).resolvesPaths || /^\d+$/.test(id);
 }
 
 /**

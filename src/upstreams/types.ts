@@ -21,6 +21,7 @@ import type {
 } from '../model.js';
 import type { UpstreamBudget } from './budget.js';
 
+/** An upstream's counters and breaker state, for metrics (kept by the registry, one per upstream). */
 export interface UpstreamStats {
   requests: number;
   retries: number;
@@ -83,17 +84,15 @@ export interface Upstream {
   getCommit(call: CallContext, projectId: string, sha: string): Promise<CommitModel>;
   getUser(call: CallContext, userId: string): Promise<UserModel>;
 
+  /**
+   * The build mutations. Which of them (and whether `options`) a kind supports is declared in its
+   * descriptor's capabilities (kinds/), which the resolvers check before any call; a kind without
+   * erase or play leaves the method out.
+   */
   retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel>;
   cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
-  erase(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
-  play(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
-
-  /** Whether the upstream answers HTTP at all (any status will do); throws a coded error when it does not. */
-  probe(): Promise<void>;
-  /** Counters and state for metrics. */
-  stats(): UpstreamStats;
-  /** Closes the connection pool. Idempotent. */
-  close(): Promise<void>;
+  erase?(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
+  play?(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
 }
 
 /** The name codegen's mappers use for the `Upstream` GraphQL type. */
