@@ -52,6 +52,8 @@ const CODE_BY_ERROR: Record<number, ErrorCode> = {
 
 const PIPELINE_ID = /^p-[A-Za-z0-9]{1,64}$/;
 const BUILD_ID = /^b-[A-Za-z0-9]{1,64}$/;
+/** A build id on its own, as bk-ci mints them (`b-` and a dashless UUID): strict, so typos fail without a lookup. */
+const BARE_BUILD_ID = /^b-[0-9a-f]{32}$/;
 
 export class BkciApigwUpstream implements Upstream {
   readonly kind = 'bkci-apigw' as const;
@@ -70,14 +72,47 @@ export class BkciApigwUpstream implements Upstream {
     this.#consoleOrigin = new URL(this.baseUrl).origin;
   }
 
+  /**
+   * `pipelineId/buildId`, or the bare build id a build's `upstreamId` shows (`b-…`): the v3 API wants
+   * the pipeline too, so a bare id is looked up among the project's pipelines when it is used.
+   */
   parseBuildLocator(input: string): string {
+    if (BARE_BUILD_ID.test(input)) return input;
     const [pipelineId, buildId, ...rest] = input.split('/');
     if (rest.length > 0 || !pipelineId || !buildId || !PIPELINE_ID.test(pipelineId) || !BUILD_ID.test(buildId)) {
-      throw badUserInput(`"${input.slice(0, 80)}" is not a bk-ci build: use "pipelineId/buildId", e.g. "p-demo/b-1f…"`, {
+      throw badUserInput(`"${input.slice(0, 80)}" is not a bk-ci build: use "pipelineId/buildId" or "buildId", e.g. "p-demo/b-1f…"`, {
         argument: 'id',
       });
     }
     return input;
+  }
+
+  /** The pipeline and build ids of a locator, looking a bare build id up (see `#findBuild`). */
+  async #locate(call: CallContext, projectId: string, locator: string): Promise<[pipelineId: string, buildId: string]> {
+    if (locator.includes('/')) return locator.split('/') as [string, string];
+    return [(await this.#findBuild(call, projectId, locator)).pipelineId, locator];
+  }
+
+  /**
+   * A build known by its id alone: the v3 API reads builds only under their pipeline, so each of the
+   * project's pipelines is asked in turn (one request each, all within the operation's budget) until
+   * one has it. bk-ci answers 404 (2101163) for a build of another pipeline.
+   */
+  async #findBuild(call: CallContext, projectId: string, buildId: string): Promise<{ pipelineId: string; build: BkciBuild }> {
+    const pipelines = await this.#get<BkciPage<BkciPipeline>>(call, encodePath`/projects/${projectId}/pipelines`, {
+      page: 1,
+      pageSize: BKCI_MAX_PAGE_SIZE,
+    });
+    for (const { pipelineId } of pipelines.records ?? []) {
+      try {
+        return { pipelineId, build: await this.#get<BkciBuild>(call, this.#buildPath(projectId, pipelineId, buildId, '/status')) };
+      } catch (error) {
+        if (!(error instanceof BuildgateError && error.code === 'NOT_FOUND')) throw error;
+      }
+    }
+    throw new BuildgateError('NOT_FOUND', `upstream "${this.name}" has no build "${buildId}" in project "${projectId.slice(0, 80)}"`, {
+      upstream: this.name,
+    });
   }
 
   async listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage> {
@@ -140,13 +175,17 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    if (!locator.includes('/')) {
+      const { pipelineId, build } = await this.#findBuild(call, projectId, locator);
+      return toBkciBuild(this.#mapping, projectId, pipelineId, { ...build, id: build.id ?? locator });
+    }
     const [pipelineId, buildId] = locator.split('/') as [string, string];
     const build = await this.#get<BkciBuild>(call, this.#buildPath(projectId, pipelineId, buildId, '/status'));
     return toBkciBuild(this.#mapping, projectId, pipelineId, { ...build, id: build.id ?? buildId });
   }
 
   async getStages(call: CallContext, projectId: string, locator: string): Promise<BuildStageModel[]> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     return toBkciStages(await this.#get<BkciModelDetail>(call, this.#buildPath(projectId, pipelineId, buildId, '/detail')));
   }
 
@@ -154,7 +193,13 @@ export class BkciApigwUpstream implements Upstream {
   async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
     const lines: NumberedLine[] = [];
     let atEnd = true;
+    // The log's end as far as the pages read show it: a page holds lines past the window's end, and
+    // the last page of the log (no `hasMore`) ends where the log does.
+    let seenEnd = 0;
+    let logGoesOn = false;
     for await (const page of this.#logPages(call, projectId, locator, window)) {
+      if (page.lines.length > 0) seenEnd = page.lines.at(-1)!.lineNo + 1;
+      logGoesOn = page.hasMore;
       for (const line of page.lines) {
         if (lines.length === window.limit) break;
         lines.push(line);
@@ -164,7 +209,16 @@ export class BkciApigwUpstream implements Upstream {
         break;
       }
     }
-    return linesWindow(lines, window.offset, window.limit, atEnd);
+    // Past the pages read, or a window past the end (no line seen): the log's last line number says.
+    const size = logGoesOn || seenEnd === 0 ? await this.#logSize(call, projectId, locator) : seenEnd;
+    return linesWindow(lines, window.offset, window.limit, atEnd, size);
+  }
+
+  /** The next line number the build's log will write (`last_line_num` counts the whole build). */
+  async #logSize(call: CallContext, projectId: string, locator: string): Promise<number> {
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
+    const { lastLineNum } = await this.#get<{ lastLineNum?: number }>(call, this.#buildPath(projectId, pipelineId, buildId, '/logs/last_line_num'));
+    return typeof lastLineNum === 'number' && lastLineNum >= 0 ? lastLineNum + 1 : 0;
   }
 
   async *streamTrace(call: CallContext, projectId: string, locator: string, from: TraceFrom): AsyncIterable<TraceSlice> {
@@ -182,7 +236,7 @@ export class BkciApigwUpstream implements Upstream {
    * (`hasMore`); a line is its message and a newline.
    */
   async *#logPages(call: CallContext, projectId: string, locator: string, from: TraceFrom) {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     const attempt = from.attempt ?? (await this.getBuild(call, projectId, locator)).attempt ?? 1;
     let next = from.offset;
     for (;;) {
@@ -221,7 +275,7 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     await this.#post<{ id: string; executeCount?: number }>(call, this.#buildPath(projectId, pipelineId, buildId, '/retry'), {
       taskId: options?.taskId ?? undefined,
       failedContainer: options?.failedContainer ?? undefined,
@@ -231,7 +285,7 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     await this.#post<boolean>(call, this.#buildPath(projectId, pipelineId, buildId, '/stop'));
     return this.getBuild(call, projectId, locator);
   }
