@@ -129,3 +129,25 @@ describe('issue #13: a bad `after` cursor', () => {
     expect((await stack.stats()).total).toBe(0);
   });
 });
+
+describe('issue #13: limit refusals', () => {
+  const refusals: Array<[string, string, string]> = [
+    ['maxTokens', `{ upstreams { ${'name '.repeat(2500)} } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['maxAliases', `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: upstreams { name }`).join(' ')} }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['maxDirectives', `{ upstreams @include(if: true) { name ${'@skip(if: false) '.repeat(51)} } }`, 'GRAPHQL_VALIDATION_FAILED'],
+  ];
+  it.each(refusals)('%s: coded, named, and not called a syntax error', async (limit, query, code) => {
+    await stack.resetStats();
+    const result = await stack.graphql(query);
+    expect(codes(result)).toEqual([code]);
+    expect(result.errors![0]!.extensions).toMatchObject({ limit });
+    expect(result.errors![0]!.message).not.toMatch(/syntax error/i);
+    expect((await stack.stats()).total).toBe(0);
+  });
+
+  it('keeps "Syntax Error:" for documents that do not parse', async () => {
+    const result = await stack.graphql('{ upstreams { name }');
+    expect(codes(result)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(result.errors![0]!.message).toMatch(/^Syntax Error:/);
+  });
+});
