@@ -2,10 +2,11 @@
  * Wires yoga to a node:http server: schema, per-request context, GraphiQL from local assets, and an
  * explicit lifecycle (`close()` stops accepting, ends connections and closes the upstream pools).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
 import { type Plugin, createYoga } from 'graphql-yoga';
+import type { VerifyClientCallbackAsync } from 'ws';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
 import { createSseTransport } from './transports/sse.js';
@@ -18,6 +19,7 @@ import { useMetrics } from './plugins/use-metrics.js';
 import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
+import { URL_CREDENTIAL_MESSAGE, hasUrlCredential, useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js';
 import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
 import { corsFor, useVaryOnOrigin, verifyWebSocketOrigin } from './http/origin.js';
 import { buildSchema } from './schema.js';
@@ -60,6 +62,11 @@ function useRootRedirect(): Plugin {
       }
     },
   };
+}
+
+/** The WebSocket upgrade is refused like an HTTP request when its URL carries a credential. */
+function refuseUrlCredentials(verify: VerifyClientCallbackAsync<IncomingMessage>): VerifyClientCallbackAsync<IncomingMessage> {
+  return (info, callback) => (hasUrlCredential(info.req.url) ? callback(false, 400, URL_CREDENTIAL_MESSAGE) : verify(info, callback));
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -115,6 +122,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // First, so every response (refusals included) carries the id and is logged and counted.
       useRequestId(),
       useAccessLog(logger),
+      // Before anything answers (the graphql-sse endpoint included): a credential in the URL runs nothing.
+      useRefuseUrlCredentials(),
       // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
       useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
       useMetrics(metrics, { operationNames: config.metrics.operationNames }),
@@ -149,7 +158,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     maxOperations: config.limits.maxWebSocketOperations,
     production: config.production,
     logger,
-    verifyClient: verifyWebSocketOrigin(config.cors.origins),
+    verifyClient: refuseUrlCredentials(verifyWebSocketOrigin(config.cors.origins)),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
