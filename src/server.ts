@@ -11,7 +11,7 @@ import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
 import { createSseTransport } from './transports/sse.js';
 import { startWebSocketTransport } from './transports/websocket.js';
-import { exampleQuery, exampleTabs, memoizedGraphiQL } from './graphiql.js';
+import { exampleQuery, exampleTabs, useGraphiQLPage } from './graphiql.js';
 import { type Logger, createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
@@ -97,13 +97,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     context: createContextFactory(config, registry, traceHub, finishedCache) as never,
-    graphiql: config.graphiql && {
-      title: 'buildgate',
-      defaultQuery: exampleQuery(config),
-      defaultTabs: exampleTabs(config),
-      // GraphiQL runs subscriptions as GET: the header tells useCSRFPrevention it is no cross-site page.
-      additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
-    },
+    // Served by useGraphiQLPage below (compressed, with an ETag); yoga's own sends 9 MB as is.
+    graphiql: false,
     // Other origins get no CORS headers unless listed: the answers are made with the service credential.
     cors: corsFor(config.cors.origins),
     logging: {
@@ -112,7 +107,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
       error: (...args) => logger.error(args.length === 1 ? args[0] : args),
     },
-    ...(config.graphiql && { renderGraphiQL: await memoizedGraphiQL() }),
     landingPage: false,
     maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
     // useBodyLimit below enforces it: yoga's own limit takes every body off its fast path.
@@ -124,6 +118,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       useAccessLog(logger),
       // Before anything answers (the graphql-sse endpoint included): a credential in the URL runs nothing.
       useRefuseUrlCredentials(),
+      config.graphiql &&
+        useGraphiQLPage('/graphql', {
+          title: 'buildgate',
+          defaultQuery: exampleQuery(config),
+          defaultTabs: exampleTabs(config),
+          // GraphiQL runs subscriptions as GET: the header tells useCSRFPrevention it is no cross-site page.
+          additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
+        }),
       // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
       useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
       useMetrics(metrics, { operationNames: config.metrics.operationNames }),
