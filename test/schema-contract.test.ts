@@ -1,5 +1,5 @@
 /**
- * The names of design.md §4 that clients and tests rely on, read back from the running gateway by
+ * The schema's public names (types, fields, arguments, codes) that clients and tests rely on, read back from the running gateway by
  * introspection, so a rename in schema/ cannot slip through.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

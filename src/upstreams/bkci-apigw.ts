@@ -42,7 +42,7 @@ const BKCI_MAX_PAGE_SIZE = 100;
 /** Most log lines one trace read returns. */
 export const BKCI_MAX_TRACE_LINES = 5000;
 
-/** bk-ci's process error codes (bkci-apigw.md §3) where the HTTP status alone says too little. */
+/** bk-ci's process error codes (`ProcessMessageCode` in bk-ci's api-process) where the HTTP status alone says too little. */
 const CODE_BY_ERROR: Record<number, ErrorCode> = {
   2101163: 'NOT_FOUND', // build does not exist
   2101164: 'NOT_FOUND', // pipeline does not exist
@@ -332,7 +332,7 @@ export class BkciApigwUpstream implements Upstream {
     return this.#unwrap(data);
   }
 
-  /** A 200 with `status != 0` is an error too (bkci-apigw.md §3). */
+  /** A 200 with `status != 0` is an error too: bk-ci's `Result` carries its error code in `status`. */
   #unwrap<T>(result: BkciResult<T>): T {
     if (!result || typeof result !== 'object' || typeof result.status !== 'number') {
       throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a body that is not a bk-ci Result`, { upstream: this.name });
@@ -361,7 +361,7 @@ function describeError(status: number, body: string): { message?: string; code?:
       return { message: parsed.message ?? undefined, code: CODE_BY_ERROR[parsed.status], extensions: { upstreamCode: parsed.status } };
     }
   } catch {
-    // The auth filters' own words (bkci-apigw.md §2); any other unreadable body is the upstream's fault.
+    // The apigw auth filters answer 400 in plain text, not a `Result`; any other unreadable body is the upstream's fault.
     if (status === 400 && AUTH_FILTER_MESSAGE.test(body)) return { message: body.slice(0, 200), code: 'UNAUTHENTICATED' };
     if (body.length > 0) return { message: `HTTP ${status} with a body that is not a bk-ci Result`, code: status >= 500 ? undefined : 'UPSTREAM_ERROR' };
   }
