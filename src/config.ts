@@ -183,9 +183,11 @@ const configSchema = z
     graphiql: z.boolean().default(true),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     shutdownTimeoutMs: z.number().int().min(0).default(10_000).describe('ms graceful shutdown waits for in-flight requests'),
+    // No schema default: it would read process.env once, when this module loads, whatever env
+    // loadConfig is given. parseConfig fills it from its env.
     production: z
       .boolean()
-      .default(process.env.NODE_ENV === 'production')
+      .optional()
       .describe('hide field suggestions (and never show internal error details); default: NODE_ENV=production'),
     limits: z
       .object({
@@ -244,7 +246,7 @@ const configSchema = z
   });
 
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
-export type GatewayConfig = z.output<typeof configSchema>;
+export type GatewayConfig = Omit<z.output<typeof configSchema>, 'production'> & { production: boolean };
 export type GatewayConfigInput = z.input<typeof configSchema>;
 
 export class ConfigError extends Error {
@@ -319,6 +321,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Loa
   return { config: parseConfig(raw, env), help: false };
 }
 
+/** `env` gives `tokenEnv` values and `production` when unset (NODE_ENV=production); no process-wide state is read. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): GatewayConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
@@ -333,7 +336,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): GatewayC
       upstream.token = value;
     }
   }
-  return config;
+  return { ...config, production: config.production ?? env.NODE_ENV === 'production' };
 }
 
 function toPort(value: string): number | string {

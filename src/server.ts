@@ -1,35 +1,22 @@
 /**
- * Wires yoga to a node:http server: schema, per-request context, GraphiQL from local assets, and an
- * explicit lifecycle (`close()` stops accepting, ends connections and closes the upstream pools).
+ * The gateway's lifecycle: the assembled parts (assemble.ts) behind a node:http server with the
+ * WebSocket transport, listening on the configured port, and a bounded, idempotent `close()` (stop
+ * accepting, end subscriptions, let in-flight requests finish, close the upstream pools).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
-import { type Plugin, createYoga } from 'graphql-yoga';
+import type { VerifyClientCallbackAsync } from 'ws';
+import { assembleGateway } from './assemble.js';
 import type { GatewayConfig } from './config.js';
-import { type GatewayContext, createContextFactory } from './context.js';
-import { createSseTransport } from './transports/sse.js';
-import { startWebSocketTransport } from './transports/websocket.js';
-import { exampleQuery, exampleTabs, memoizedGraphiQL } from './graphiql.js';
-import { type Logger, createLogger } from './logger.js';
-import { GatewayMetrics } from './metrics.js';
-import { useAccessLog } from './plugins/use-access-log.js';
-import { useMetrics } from './plugins/use-metrics.js';
-import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
-import { useReadiness } from './plugins/use-readiness.js';
-import { useRequestId } from './plugins/use-request-id.js';
 import { applyServerLimits, serverOptionsOf } from './http/server-limits.js';
-import { corsFor, useVaryOnOrigin, verifyWebSocketOrigin } from './http/origin.js';
-import { buildSchema } from './schema.js';
-import { FinishedBuildCache } from './loaders/finished-cache.js';
-import { useBodyLimit } from './plugins/use-body-limit.js';
-import { useArgumentChecks } from './plugins/use-argument-checks.js';
-import { useErrorCodes } from './plugins/use-error-codes.js';
-import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
-import { useLimits } from './plugins/use-limits.js';
-import { TraceHub } from './trace/hub.js';
-import { UpstreamRegistry } from './upstreams/index.js';
+import { verifyWebSocketOrigin } from './http/origin.js';
+import { type Logger, createLogger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
+import { URL_CREDENTIAL_MESSAGE, hasUrlCredential } from './plugins/use-refuse-url-credentials.js';
+import type { TraceHub } from './trace/hub.js';
+import { startWebSocketTransport } from './transports/websocket.js';
 import type { Dispatcher } from './upstreams/http.js';
+import type { UpstreamRegistry } from './upstreams/index.js';
 
 export interface Gateway {
   /** e.g. http://127.0.0.1:4000/graphql */
@@ -57,98 +44,35 @@ export interface GatewayOptions {
   dispatchers?: Record<string, Dispatcher>;
 }
 
-/** `/` is not an API: send people to GraphiQL. */
-function useRootRedirect(): Plugin {
-  return {
-    onRequest({ url, request, endResponse, fetchAPI }) {
-      if (url.pathname === '/' && request.method === 'GET') {
-        endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: '/graphql' } }));
-      }
-    },
-  };
+/** The WebSocket upgrade is refused like an HTTP request when its URL carries a credential. */
+function refuseUrlCredentials(verify: VerifyClientCallbackAsync<IncomingMessage>): VerifyClientCallbackAsync<IncomingMessage> {
+  return (info, callback) => (hasUrlCredential(info.req.url) ? callback(false, 400, URL_CREDENTIAL_MESSAGE) : verify(info, callback));
+}
+
+/**
+ * Stops accepting connections, runs `endStreams`, then lets in-flight requests finish (idle keep-alive
+ * sockets are closed as they become idle) until `timeoutMs` from the start, and cuts what is left.
+ */
+async function closeGracefully(server: Server, timeoutMs: number, endStreams: () => Promise<void>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const deadline = Date.now() + timeoutMs;
+  await endStreams();
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+  clearTimeout(timer);
+  clearInterval(idle);
+  server.closeAllConnections();
+  await closed;
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
-  // The gauges read the registry and the hub at scrape time, so the metrics exist before either.
-  const metrics = new GatewayMetrics({
-    upstreamStats: () => registry.list().map((upstream) => ({ name: upstream.adapter.name, stats: upstream.stats() })),
-    traceStats: () => traceHub.stats,
-  });
-  const registry = new UpstreamRegistry(config.upstreams, (event) => metrics.observeUpstream(event), options.dispatchers);
-  const traceHub = new TraceHub({
-    intervalMs: config.trace.pollIntervalMs,
-    maxIntervalMs: config.trace.maxPollIntervalMs,
-    recheckMs: config.trace.recheckMs,
-    tailChars: config.trace.tailBytes,
-    slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
-  });
-  const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
-  // The graphql-sse protocol in both modes (single connection and distinct connections) at
-  // /graphql/stream, bounded (transports/sse.ts); yoga itself answers distinct-connection SSE on /graphql.
-  const sse = createSseTransport({
-    endpoint: '/graphql/stream',
-    reservationTtlMs: config.sse.reservationTtlMs,
-    maxReservations: config.sse.maxReservations,
-    maxReservationsPerClient: config.sse.maxReservationsPerClient,
-    maxQueueBytes: config.sse.maxReservationQueueBytes,
-    maxBodyBytes: config.limits.maxBodyBytes,
-    logger,
-  });
-  const yoga = createYoga<object, GatewayContext>({
-    schema: buildSchema(),
-    graphqlEndpoint: '/graphql',
-    context: createContextFactory(config, registry, traceHub, finishedCache) as never,
-    graphiql: config.graphiql && {
-      title: 'buildgate',
-      defaultQuery: exampleQuery(config),
-      defaultTabs: exampleTabs(config),
-      // GraphiQL runs subscriptions as GET: the header tells useCSRFPrevention it is no cross-site page.
-      additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
-    },
-    // Other origins get no CORS headers unless listed: the answers are made with the service credential.
-    cors: corsFor(config.cors.origins),
-    logging: {
-      debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
-      info: (...args) => logger.info(args.length === 1 ? args[0] : args),
-      warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
-      error: (...args) => logger.error(args.length === 1 ? args[0] : args),
-    },
-    ...(config.graphiql && { renderGraphiQL: await memoizedGraphiQL() }),
-    landingPage: false,
-    maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
-    // useBodyLimit below enforces it: yoga's own limit takes every body off its fast path.
-    maxRequestBodySize: false,
-    batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
-    plugins: [
-      // First, so every response (refusals included) carries the id and is logged and counted.
-      useRequestId(),
-      useAccessLog(logger),
-      // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
-      useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
-      useMetrics(metrics, { operationNames: config.metrics.operationNames }),
-      useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
-      useRootRedirect(),
-      useVaryOnOrigin(config.cors.origins),
-      // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
-      useCSRFPrevention({ streamEndpoint: '/graphql/stream' }),
-      // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
-      useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
-      useErrorCodes(),
-      useArgumentChecks({
-        maxFirst: config.maxPageSize,
-        maxTraceLimit: Math.max(...registry.list().map(({ adapter }) => adapter.maxTraceLimit), 1),
-      }),
-      sse.plugin,
-      // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
-      // `buildStatus` events would answer nested fields from the first event's cache.
-      useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
-        contextPartial: (args.contextValue as GatewayContext).freshScope(),
-      })),
-      // Last, after every request parser has registered, so it wraps the one selected.
-      useBodyLimit(config.limits.maxBodyBytes),
-    ],
-  });
+  const { logger, registry, traceHub, metrics, sse, yoga } = assembleGateway(
+    config,
+    options.logger ?? createLogger({ level: config.logLevel }),
+    options.dispatchers,
+  );
   const server = createServer(serverOptionsOf(config), yoga);
   applyServerLimits(server, config);
   const webSockets = startWebSocketTransport({
@@ -158,7 +82,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     maxOperations: config.limits.maxWebSocketOperations,
     production: config.production,
     logger,
-    verifyClient: verifyWebSocketOrigin(config.cors.origins),
+    verifyClient: refuseUrlCredentials(verifyWebSocketOrigin(config.cors.origins)),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -178,25 +102,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     traceHub,
     metrics,
     close() {
-      closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        const deadline = Date.now() + config.shutdownTimeoutMs;
+      closing ??= closeGracefully(server, config.shutdownTimeoutMs, async () => {
         await traceHub.close();
         // Subscribers get SHUTTING_DOWN (with their nextOffset) before their socket or stream closes.
         await Promise.all([webSockets.close(config.shutdownTimeoutMs), sse.close(config.shutdownTimeoutMs)]);
-        // In-flight requests finish; idle keep-alive sockets are closed as they become idle.
-        const idle = setInterval(() => server.closeIdleConnections(), 50);
-        server.closeIdleConnections();
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-        clearTimeout(timer);
-        clearInterval(idle);
-        server.closeAllConnections();
-        await closed;
+      }).then(async () => {
         await yoga.dispose();
         await registry.close();
         logger.info({ event: 'closed' }, 'gateway closed');
-      })();
+      });
       return closing;
     },
   };

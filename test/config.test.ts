@@ -60,6 +60,23 @@ describe('configuration', () => {
     expect(() => parseConfig({ metrics: { operationNames: ['not a name'] } })).toThrow(/metrics\.operationNames\.0/);
   });
 
+  it('takes the production default from the env loadConfig is given, not from the process (issue #13)', () => {
+    const before = process.env.NODE_ENV;
+    try {
+      process.env.NODE_ENV = 'production';
+      expect(loadConfig([], {}).config.production).toBe(false);
+      expect(parseConfig({}).production).toBe(false);
+      process.env.NODE_ENV = 'test';
+      expect(loadConfig([], { NODE_ENV: 'production' }).config.production).toBe(true);
+      expect(parseConfig({}, { NODE_ENV: 'production' }).production).toBe(true);
+      // Set explicitly, it wins over NODE_ENV either way.
+      expect(loadConfig([], { NODE_ENV: 'production', BUILDGATE_PRODUCTION: 'false' }).config.production).toBe(false);
+      expect(parseConfig({ production: true }, {}).production).toBe(true);
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
+
   it('lists every option with its environment variable in --help', () => {
     expect(OPTIONS.length).toBeGreaterThan(30);
     for (const option of OPTIONS) expect(HELP).toContain(option.path);

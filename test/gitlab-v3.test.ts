@@ -140,7 +140,7 @@ describe('gitlab-v3 next to gitlab-v4', () => {
   });
 });
 
-describe('gitlab-v3, the early 8.x shape (seed 002)', () => {
+describe('gitlab-v3, the early 8.x shape (GitLab 8.0 Builds API)', () => {
   let legacy: Stack;
   beforeAll(async () => {
     legacy = await startStack({

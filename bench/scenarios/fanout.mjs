@@ -168,7 +168,7 @@ export async function runFanout(opts) {
     const delay = deliveryDelays(probe.steps, results, from, to);
 
     const text = table(
-      ['measure', 'value', 'bar (design §7)'],
+      ['measure', 'value', 'bar'],
       [
         ['subscribers connected / asked', `${subs.connected} / ${opts.subscribers} (in ${fmt.num(connectSeconds)} s, ${opts.workers} worker processes)`, '1,000'],
         ['distinct tokens (no service token)', String(tokens.length), '≥ 10'],

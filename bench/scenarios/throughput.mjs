@@ -181,7 +181,7 @@ export async function runThroughput(kind, opts) {
       ),
       '',
       table(
-        ['ratio', 'value', 'bar (design §7)'],
+        ['ratio', 'value', 'bar'],
         [
           ['gateway / REST (req/s)', fmt.pct(gw.load.rps / rest.load.rps), kind === 'single' ? '≥ 8% (goal 10%)' : '—'],
           ['gateway / ceiling (req/s)', fmt.pct(gw.load.rps / top.load.rps), kind === 'single' ? '≥ 95% (upstream path < 5%)' : '—'],

@@ -251,8 +251,8 @@ export type Commit = Node & {
   authorName?: Maybe<Scalars['String']['output']>;
   /** When the change was written. */
   authoredDate?: Maybe<Scalars['DateTime']['output']>;
-  /** Builds of every pipeline that ran on this commit, newest pipeline first. */
-  builds: BuildConnection;
+  /** Builds of every pipeline that ran on this commit, newest pipeline first; null, with the error here, when the list is refused. */
+  builds?: Maybe<BuildConnection>;
   /** When it was committed. */
   committedDate?: Maybe<Scalars['DateTime']['output']>;
   /** The committer's email address. */
@@ -353,10 +353,10 @@ export type PageInfo = {
 /** A pipeline: the builds run for one commit and ref. */
 export type Pipeline = Node & {
   __typename?: 'Pipeline';
-  /** The pipeline's trigger jobs (GitLab 'bridges'), newest first. */
-  bridges: BuildConnection;
-  /** The pipeline's builds (bridges excluded), newest first. */
-  builds: BuildConnection;
+  /** The pipeline's trigger jobs (GitLab 'bridges'), newest first; null, with the error here, when the list is refused. */
+  bridges?: Maybe<BuildConnection>;
+  /** The pipeline's builds (bridges excluded), newest first; null, with the error here, when the list is refused. */
+  builds?: Maybe<BuildConnection>;
   /** The commit the pipeline ran on. */
   commit?: Maybe<Commit>;
   /** When the pipeline was created. */
@@ -419,13 +419,14 @@ export type PlayBuildPayload = {
 /** A project (repository) of an upstream CI system. */
 export type Project = Node & {
   __typename?: 'Project';
-  /** One build by the upstream's own id: GitLab's job id, or `pipelineId/buildId` for bk-ci (`p-demo/b-…`). */
+  /** One build by the upstream's own id: GitLab's job id; for bk-ci `pipelineId/buildId` (`p-demo/b-…`) or the bare build id `upstreamId` shows (`b-…`, looked up among the project's pipelines: one request per pipeline tried). */
   build?: Maybe<Build>;
   /**
    * The project's builds, newest first. `scope` keeps only builds in the given statuses.
-   * `first` defaults to 20 and may not exceed 100.
+   * Null, with the error on this field, when `first` or `after` is refused or the upstream fails: the
+   * project's other fields still answer.
    */
-  builds: BuildConnection;
+  builds?: Maybe<BuildConnection>;
   /** One commit by its SHA. */
   commit?: Maybe<Commit>;
   /** The branch builds run on by default. */
@@ -954,7 +955,7 @@ export type CommitResolvers<ContextType = GatewayContext, ParentType extends Res
   authorEmail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   authorName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   authoredDate?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  builds?: Resolver<ResolversTypes['BuildConnection'], ParentType, ContextType, Partial<CommitBuildsArgs>>;
+  builds?: Resolver<Maybe<ResolversTypes['BuildConnection']>, ParentType, ContextType, Partial<CommitBuildsArgs>>;
   committedDate?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   committerEmail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   committerName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -995,8 +996,8 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 };
 
 export type PipelineResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Pipeline'] = ResolversParentTypes['Pipeline']> = {
-  bridges?: Resolver<ResolversTypes['BuildConnection'], ParentType, ContextType, Partial<PipelineBridgesArgs>>;
-  builds?: Resolver<ResolversTypes['BuildConnection'], ParentType, ContextType, Partial<PipelineBuildsArgs>>;
+  bridges?: Resolver<Maybe<ResolversTypes['BuildConnection']>, ParentType, ContextType, Partial<PipelineBridgesArgs>>;
+  builds?: Resolver<Maybe<ResolversTypes['BuildConnection']>, ParentType, ContextType, Partial<PipelineBuildsArgs>>;
   commit?: Resolver<Maybe<ResolversTypes['Commit']>, ParentType, ContextType>;
   createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1023,7 +1024,7 @@ export type PlayBuildPayloadResolvers<ContextType = GatewayContext, ParentType e
 
 export type ProjectResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Project'] = ResolversParentTypes['Project']> = {
   build?: Resolver<Maybe<ResolversTypes['Build']>, ParentType, ContextType, RequireFields<ProjectBuildArgs, 'id'>>;
-  builds?: Resolver<ResolversTypes['BuildConnection'], ParentType, ContextType, Partial<ProjectBuildsArgs>>;
+  builds?: Resolver<Maybe<ResolversTypes['BuildConnection']>, ParentType, ContextType, Partial<ProjectBuildsArgs>>;
   commit?: Resolver<Maybe<ResolversTypes['Commit']>, ParentType, ContextType, RequireFields<ProjectCommitArgs, 'sha'>>;
   defaultBranch?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

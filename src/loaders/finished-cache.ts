@@ -33,10 +33,10 @@ export interface BuildCacheKey {
 
 type Entry = { build: BuildModel } | { trace: TraceSlice };
 
+const buildKeyOf = (build: BuildCacheKey): string => JSON.stringify([build.upstream, build.projectId, build.locator]);
+
 export class FinishedBuildCache {
   readonly #entries: LRUCache<string, Entry>;
-  /** Bumped by `invalidate`, so entries of a build a mutation changed are never served again. */
-  readonly #generations = new Map<string, number>();
   /** Project and credential digest → confirmed recently; an expired entry means "ask the upstream again". */
   readonly #access: LRUCache<string, true>;
 
@@ -51,8 +51,7 @@ export class FinishedBuildCache {
   }
 
   #key(kind: string, build: BuildCacheKey, credential: Credential | undefined, extra = ''): string {
-    const buildKey = JSON.stringify([build.upstream, build.projectId, build.locator]);
-    return `${kind}\0${buildKey}\0${this.#generations.get(buildKey) ?? 0}\0${credentialDigest(credential)}\0${extra}`;
+    return `${kind}\0${buildKeyOf(build)}\0${credentialDigest(credential)}\0${extra}`;
   }
 
   #accessKey(build: BuildCacheKey, credential: Credential | undefined): string {
@@ -93,10 +92,16 @@ export class FinishedBuildCache {
     this.#entries.set(this.#key('trace', key, credential, window), { trace });
   }
 
-  /** Forgets a build for every credential (after a mutation changed it). */
+  /**
+   * Forgets a build for every credential (after a mutation changed it). The entries themselves go, so
+   * nothing is kept per invalidated build (a generation counter per build would grow with every build
+   * ever mutated). A scan of at most `maxEntries` keys, and mutations are rare next to reads.
+   */
   invalidate(key: BuildCacheKey): void {
-    const buildKey = JSON.stringify([key.upstream, key.projectId, key.locator]);
-    this.#generations.set(buildKey, (this.#generations.get(buildKey) ?? 0) + 1);
+    const buildKey = buildKeyOf(key);
+    const prefixes = [`build\0${buildKey}\0`, `trace\0${buildKey}\0`];
+    const doomed = [...this.#entries.keys()].filter((entry) => prefixes.some((prefix) => entry.startsWith(prefix)));
+    for (const entry of doomed) this.#entries.delete(entry);
   }
 
   get size(): number {

@@ -42,7 +42,7 @@ async function readWindows(adapter: Upstream, call: CallContext, keys: readonly 
   const cut = bytes
     ? (key: TraceKey) => cutWindow({ offset: whole.offset, bytes, toEnd: whole.atEnd, size: whole.size }, key.offset, key.limit)
     : numberedLines
-      ? (key: TraceKey) => withoutLines(linesWindow(numberedLines, key.offset, key.limit, whole.atEnd))
+      ? (key: TraceKey) => withoutLines(linesWindow(numberedLines, key.offset, key.limit, whole.atEnd, whole.size))
       : undefined;
   // An adapter whose slices carry neither: each window reads for itself.
   if (!cut) return Promise.all(keys.map((key) => read(key.offset, key.limit).catch((error: unknown) => toError(error))));

@@ -1,6 +1,7 @@
 /**
  * Every refusal carries `extensions.code`: a document that does not parse is GRAPHQL_PARSE_FAILED, one
- * that does not validate (graphql-armor's limits included, named in `extensions.limit`) is
+ * that does not validate (graphql-armor's limits included, the token limit too although armor raises it
+ * from the parser, each named in `extensions.limit` and not worded as a syntax error) is
  * GRAPHQL_VALIDATION_FAILED, and variables that do not fit their declared types (null for `ID!`, a
  * missing one, an Int overflow, a wrong type, an unknown type) are BAD_USER_INPUT. A GET whose
  * `variables` or `extensions` is not JSON is BAD_REQUEST, where yoga would answer 500.
@@ -17,10 +18,15 @@ const LIMITS: ReadonlyArray<[RegExp, string]> = [
   [/cost limit|query cost/i, 'maxCost'],
 ];
 
+/** graphql-armor words every refusal as a parser error ("Syntax Error: Token limit …") whichever phase raised it. */
+const ARMOR_PREFIX = /^Syntax Error: /;
+
 function withCode(error: GraphQLError, code: string): GraphQLError {
   if (error.extensions?.code) return error;
   const limit = LIMITS.find(([pattern]) => pattern.test(error.message))?.[1];
-  return new GraphQLError(error.message, {
+  // A limit is a refusal of a well-formed document (max-tokens raises it from inside the parser).
+  if (limit) code = 'GRAPHQL_VALIDATION_FAILED';
+  return new GraphQLError(limit ? error.message.replace(ARMOR_PREFIX, '') : error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,

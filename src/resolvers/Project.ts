@@ -14,6 +14,9 @@ async function canonicalId(project: ProjectModel, context: GatewayContext): Prom
 }
 
 const CHEAP_PIPELINE_FIELDS = new Set(['__typename', 'id', 'upstreamId', 'upstream', 'builds', 'bridges']);
+/** Git names a commit by 40 hex digits (SHA-1) or 64 (SHA-256); anything shorter is an abbreviation. */
+const isShortSha = (sha: string): boolean => sha.length !== 40 && sha.length !== 64;
+
 const CHEAP_COMMIT_FIELDS = new Set(['__typename', 'id', 'sha', 'builds']);
 
 export const Project: ProjectResolvers = {
@@ -43,7 +46,9 @@ export const Project: ProjectResolvers = {
 
   commit: async (project, { sha }, context, info) => {
     const commit: CommitModel = { upstream: project.upstream, projectId: project.projectId, sha: checkSha(sha) };
-    if (selectsOnly(info, CHEAP_COMMIT_FIELDS)) return commit;
+    // A short SHA names the commit but cannot filter its builds (GitLab's `pipelines?sha=` wants the
+    // whole one): read the commit first whatever is selected, so `builds` and `sha` are the full commit's.
+    if (selectsOnly(info, CHEAP_COMMIT_FIELDS) && !isShortSha(commit.sha)) return commit;
     return context.loaders.commit.load({ upstream: commit.upstream, projectId: commit.projectId, id: commit.sha });
   },
 };

@@ -51,18 +51,18 @@ export interface ListArgs {
   after?: string | null;
 }
 
-/** Lists builds from an upstream as a Relay connection; `first` is checked before any request. */
+/**
+ * Lists builds from an upstream as a Relay connection. `first` was range-checked before execution
+ * (useArgumentChecks, for literals, variables and defaults alike); absent, it is 20, or less where
+ * `maxPageSize` is lower.
+ */
 export async function listBuilds(
   context: GatewayContext,
   upstream: string,
   source: BuildListSource,
   args: ListArgs,
 ): Promise<BuildConnectionModel> {
-  const max = context.config.maxPageSize;
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > max) {
-    throw badUserInput(`\`first\` must be between 1 and ${max}, got ${first}`, { argument: 'first', max });
-  }
+  const first = args.first ?? Math.min(DEFAULT_PAGE_SIZE, context.config.maxPageSize);
   const statuses = args.scope ? [...new Set(args.scope)] : undefined;
   const list = listKey(upstream, JSON.stringify(source), (statuses ?? []).join(','));
   const after = args.after ? decodeCursor(list, args.after) : undefined;

@@ -22,10 +22,6 @@ export class LineTail implements TraceTail {
     return this.#pieces[0]?.offset ?? this.end;
   }
 
-  get size(): number {
-    return this.#size;
-  }
-
   wouldOverflow(slice: TraceSlice): boolean {
     return this.#size + slice.content.length > this.#maxSize;
   }

@@ -1,6 +1,7 @@
 /**
  * What a frontend needs to render a chunk of a GitLab log: its lines (with or without ANSI colours) and
- * its `section_start`/`section_end` markers (gitlab-apis.md §3.3).
+ * its `section_start`/`section_end` markers (GitLab's collapsible sections,
+ * https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections).
  */
 import { stripVTControlCharacters } from 'node:util';
 

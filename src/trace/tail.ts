@@ -17,7 +17,6 @@ export interface TraceTail {
   readonly start: number;
   /** Where the log's known end is: the next offset the poller will read from. */
   readonly end: number;
-  readonly size: number;
   /** Whether appending `slice` would take the window past its size, dropping what some subscriber may not have read. */
   wouldOverflow(slice: TraceSlice): boolean;
   append(slice: TraceSlice): void;

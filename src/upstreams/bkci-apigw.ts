@@ -42,7 +42,7 @@ const BKCI_MAX_PAGE_SIZE = 100;
 /** Most log lines one trace read returns. */
 export const BKCI_MAX_TRACE_LINES = 5000;
 
-/** bk-ci's process error codes (bkci-apigw.md §3) where the HTTP status alone says too little. */
+/** bk-ci's process error codes (`ProcessMessageCode` in bk-ci's api-process) where the HTTP status alone says too little. */
 const CODE_BY_ERROR: Record<number, ErrorCode> = {
   2101163: 'NOT_FOUND', // build does not exist
   2101164: 'NOT_FOUND', // pipeline does not exist
@@ -52,6 +52,8 @@ const CODE_BY_ERROR: Record<number, ErrorCode> = {
 
 const PIPELINE_ID = /^p-[A-Za-z0-9]{1,64}$/;
 const BUILD_ID = /^b-[A-Za-z0-9]{1,64}$/;
+/** A build id on its own, as bk-ci mints them (`b-` and a dashless UUID): strict, so typos fail without a lookup. */
+const BARE_BUILD_ID = /^b-[0-9a-f]{32}$/;
 
 export class BkciApigwUpstream implements Upstream {
   readonly kind = 'bkci-apigw' as const;
@@ -71,14 +73,47 @@ export class BkciApigwUpstream implements Upstream {
     this.#consoleOrigin = new URL(this.baseUrl).origin;
   }
 
+  /**
+   * `pipelineId/buildId`, or the bare build id a build's `upstreamId` shows (`b-…`): the v3 API wants
+   * the pipeline too, so a bare id is looked up among the project's pipelines when it is used.
+   */
   parseBuildLocator(input: string): string {
+    if (BARE_BUILD_ID.test(input)) return input;
     const [pipelineId, buildId, ...rest] = input.split('/');
     if (rest.length > 0 || !pipelineId || !buildId || !PIPELINE_ID.test(pipelineId) || !BUILD_ID.test(buildId)) {
-      throw badUserInput(`"${input.slice(0, 80)}" is not a bk-ci build: use "pipelineId/buildId", e.g. "p-demo/b-1f…"`, {
+      throw badUserInput(`"${input.slice(0, 80)}" is not a bk-ci build: use "pipelineId/buildId" or "buildId", e.g. "p-demo/b-1f…"`, {
         argument: 'id',
       });
     }
     return input;
+  }
+
+  /** The pipeline and build ids of a locator, looking a bare build id up (see `#findBuild`). */
+  async #locate(call: CallContext, projectId: string, locator: string): Promise<[pipelineId: string, buildId: string]> {
+    if (locator.includes('/')) return locator.split('/') as [string, string];
+    return [(await this.#findBuild(call, projectId, locator)).pipelineId, locator];
+  }
+
+  /**
+   * A build known by its id alone: the v3 API reads builds only under their pipeline, so each of the
+   * project's pipelines is asked in turn (one request each, all within the operation's budget) until
+   * one has it. bk-ci answers 404 (2101163) for a build of another pipeline.
+   */
+  async #findBuild(call: CallContext, projectId: string, buildId: string): Promise<{ pipelineId: string; build: BkciBuild }> {
+    const pipelines = await this.#get<BkciPage<BkciPipeline>>(call, encodePath`/projects/${projectId}/pipelines`, {
+      page: 1,
+      pageSize: BKCI_MAX_PAGE_SIZE,
+    });
+    for (const { pipelineId } of pipelines.records ?? []) {
+      try {
+        return { pipelineId, build: await this.#get<BkciBuild>(call, this.#buildPath(projectId, pipelineId, buildId, '/status')) };
+      } catch (error) {
+        if (!(error instanceof BuildgateError && error.code === 'NOT_FOUND')) throw error;
+      }
+    }
+    throw new BuildgateError('NOT_FOUND', `upstream "${this.name}" has no build "${buildId}" in project "${projectId.slice(0, 80)}"`, {
+      upstream: this.name,
+    });
   }
 
   async listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage> {
@@ -141,13 +176,17 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
+    if (!locator.includes('/')) {
+      const { pipelineId, build } = await this.#findBuild(call, projectId, locator);
+      return toBkciBuild(this.#mapping, projectId, pipelineId, { ...build, id: build.id ?? locator });
+    }
     const [pipelineId, buildId] = locator.split('/') as [string, string];
     const build = await this.#get<BkciBuild>(call, this.#buildPath(projectId, pipelineId, buildId, '/status'));
     return toBkciBuild(this.#mapping, projectId, pipelineId, { ...build, id: build.id ?? buildId });
   }
 
   async getStages(call: CallContext, projectId: string, locator: string): Promise<BuildStageModel[]> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     return toBkciStages(await this.#get<BkciModelDetail>(call, this.#buildPath(projectId, pipelineId, buildId, '/detail')));
   }
 
@@ -155,7 +194,13 @@ export class BkciApigwUpstream implements Upstream {
   async readTrace(call: CallContext, projectId: string, locator: string, window: TraceWindow): Promise<TraceSlice> {
     const lines: NumberedLine[] = [];
     let atEnd = true;
+    // The log's end as far as the pages read show it: a page holds lines past the window's end, and
+    // the last page of the log (no `hasMore`) ends where the log does.
+    let seenEnd = 0;
+    let logGoesOn = false;
     for await (const page of this.#logPages(call, projectId, locator, window)) {
+      if (page.lines.length > 0) seenEnd = page.lines.at(-1)!.lineNo + 1;
+      logGoesOn = page.hasMore;
       for (const line of page.lines) {
         if (lines.length === window.limit) break;
         lines.push(line);
@@ -165,7 +210,16 @@ export class BkciApigwUpstream implements Upstream {
         break;
       }
     }
-    return linesWindow(lines, window.offset, window.limit, atEnd);
+    // Past the pages read, or a window past the end (no line seen): the log's last line number says.
+    const size = logGoesOn || seenEnd === 0 ? await this.#logSize(call, projectId, locator) : seenEnd;
+    return linesWindow(lines, window.offset, window.limit, atEnd, size);
+  }
+
+  /** The next line number the build's log will write (`last_line_num` counts the whole build). */
+  async #logSize(call: CallContext, projectId: string, locator: string): Promise<number> {
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
+    const { lastLineNum } = await this.#get<{ lastLineNum?: number }>(call, this.#buildPath(projectId, pipelineId, buildId, '/logs/last_line_num'));
+    return typeof lastLineNum === 'number' && lastLineNum >= 0 ? lastLineNum + 1 : 0;
   }
 
   async *streamTrace(call: CallContext, projectId: string, locator: string, from: TraceFrom): AsyncIterable<TraceSlice> {
@@ -183,7 +237,7 @@ export class BkciApigwUpstream implements Upstream {
    * (`hasMore`); a line is its message and a newline.
    */
   async *#logPages(call: CallContext, projectId: string, locator: string, from: TraceFrom) {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     const attempt = from.attempt ?? (await this.getBuild(call, projectId, locator)).attempt ?? 1;
     let next = from.offset;
     for (;;) {
@@ -222,7 +276,7 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async retry(call: CallContext, projectId: string, locator: string, options?: RetryOptions): Promise<BuildModel> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     await this.#post<{ id: string; executeCount?: number }>(call, this.#buildPath(projectId, pipelineId, buildId, '/retry'), {
       taskId: options?.taskId ?? undefined,
       failedContainer: options?.failedContainer ?? undefined,
@@ -232,7 +286,7 @@ export class BkciApigwUpstream implements Upstream {
   }
 
   async cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
-    const [pipelineId, buildId] = locator.split('/') as [string, string];
+    const [pipelineId, buildId] = await this.#locate(call, projectId, locator);
     await this.#post<boolean>(call, this.#buildPath(projectId, pipelineId, buildId, '/stop'));
     return this.getBuild(call, projectId, locator);
   }
@@ -259,7 +313,7 @@ export class BkciApigwUpstream implements Upstream {
     return this.#unwrap(data);
   }
 
-  /** A 200 with `status != 0` is an error too (bkci-apigw.md §3). */
+  /** A 200 with `status != 0` is an error too: bk-ci's `Result` carries its error code in `status`. */
   #unwrap<T>(result: BkciResult<T>): T {
     if (!result || typeof result !== 'object' || typeof result.status !== 'number') {
       throw new BuildgateError('UPSTREAM_ERROR', `upstream "${this.name}" sent a body that is not a bk-ci Result`, { upstream: this.name });
@@ -288,7 +342,7 @@ export function describeBkciError(status: number, body: string): { message?: str
       return { message: parsed.message ?? undefined, code: CODE_BY_ERROR[parsed.status], extensions: { upstreamCode: parsed.status } };
     }
   } catch {
-    // The auth filters' own words (bkci-apigw.md §2); any other unreadable body is the upstream's fault.
+    // The apigw auth filters answer 400 in plain text, not a `Result`; any other unreadable body is the upstream's fault.
     if (status === 400 && AUTH_FILTER_MESSAGE.test(body)) return { message: body.slice(0, 200), code: 'UNAUTHENTICATED' };
     if (body.length > 0) return { message: `HTTP ${status} with a body that is not a bk-ci Result`, code: status >= 500 ? undefined : 'UPSTREAM_ERROR' };
   }

@@ -1,6 +1,6 @@
 /**
- * bk-ci's apigw models (`Result`, `BuildHistory`, `ModelDetail`, `QueryLogs`, …; see
- * shared/anchors/bkci-apigw.md §8) and their mapping to the domain models.
+ * bk-ci's apigw models (`Result`, `BuildHistory`, `ModelDetail`, `QueryLogs`, …, as the Kotlin pojos of
+ * github.com/TencentBlueKing/bk-ci name their JSON fields) and their mapping to the domain models.
  */
 import type {
   ArtifactModel,
@@ -113,7 +113,7 @@ export interface BkciQueryLogs {
   status?: number;
 }
 
-/** bk-ci's BuildStatus names onto ours (bkci-apigw.md §9); unknown names are UNKNOWN there and CREATED here. */
+/** bk-ci's BuildStatus names onto ours (bk-ci's `BuildStatus` enum, common-pipeline `enums/BuildStatus.kt`); unknown names are UNKNOWN there and CREATED here. */
 const STATUS_BY_BKCI: Record<string, BuildStatus> = {
   QUEUE: 'PENDING',
   QUEUE_CACHE: 'PENDING',

@@ -12,6 +12,19 @@ export interface CircuitBreakerOptions {
   threshold: number;
   /** ms the circuit stays open before a probe. @default 5000 */
   cooldownMs: number;
+  /**
+   * Called when the circuit opens, lets a probe through (half-open) or closes again, so the owner can
+   * log or count it: the breaker itself knows no logger.
+   */
+  onStateChange?: (change: BreakerStateChange) => void;
+}
+
+export interface BreakerStateChange {
+  upstream: string;
+  from: BreakerState;
+  to: BreakerState;
+  /** Consecutive failures when it opened. */
+  failures: number;
 }
 
 export class CircuitBreaker {
@@ -21,6 +34,8 @@ export class CircuitBreaker {
   #openedAt = 0;
   #state: BreakerState = 'closed';
   #probing = false;
+  /** The state last reported to `onStateChange` (open turns half-open by the clock, seen at the next call). */
+  #reported: BreakerState = 'closed';
 
   constructor(upstream: string, options: CircuitBreakerOptions) {
     if (!Number.isInteger(options.threshold) || options.threshold < 1) {
@@ -43,6 +58,7 @@ export class CircuitBreaker {
     if (state === 'half-open' && !this.#probing) {
       this.#state = 'half-open';
       this.#probing = true;
+      this.#report('half-open');
       return;
     }
     const waitMs = Math.max(0, this.#options.cooldownMs - (Date.now() - this.#openedAt));
@@ -53,6 +69,7 @@ export class CircuitBreaker {
     this.#failures = 0;
     this.#probing = false;
     this.#state = 'closed';
+    this.#report('closed');
   }
 
   failure(): void {
@@ -60,6 +77,7 @@ export class CircuitBreaker {
     if (this.#probing || this.#failures >= this.#options.threshold) {
       this.#state = 'open';
       this.#openedAt = Date.now();
+      this.#report('open');
     }
     this.#probing = false;
   }
@@ -68,6 +86,13 @@ export class CircuitBreaker {
   failed(error: unknown): void {
     if (isUpstreamFault(error)) this.failure();
     else this.release();
+  }
+
+  #report(to: BreakerState): void {
+    if (to === this.#reported) return;
+    const from = this.#reported;
+    this.#reported = to;
+    this.#options.onStateChange?.({ upstream: this.#upstream, from, to, failures: this.#failures });
   }
 
   /** A call that ended without telling anything about the upstream's health (e.g. the client went away). */

@@ -37,7 +37,7 @@ export interface GitLabCommit {
   web_url?: string;
 }
 
-/** The older v3 shape of a build's commit (seed 002): the CI commit, which later became the pipeline. */
+/** The older v3 shape of a build's commit (GitLab 8.0–8.x): the CI commit, which later became the pipeline. */
 export interface GitLabCiCommit {
   id: number;
   sha: string;

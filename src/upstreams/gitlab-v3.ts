@@ -1,6 +1,6 @@
 /**
  * The GitLab REST v3 Builds API adapter (GitLab 8.x–10.x), in both documented shapes: a build's `commit`
- * is the git commit (9.x) or the older CI commit `{id, sha, ref, committed_at}` (seed 002), and scopes
+ * is the git commit (9.x) or the older CI commit `{id, sha, ref, committed_at}` (GitLab 8.0–8.x), and scopes
  * are statuses (9.x) or, with `legacy`, the coarse `all`/`finished`/`running` of early 8.x, narrowed here.
  * What v3 does not send is derived where it can be (duration) and null where it cannot.
  */
@@ -13,7 +13,7 @@ import type { CallContext } from './types.js';
 
 export interface GitLabV3Options {
   /**
-   * Speak the early 8.x Builds API of seed 002: scopes `all`/`finished`/`running` only, commit builds at
+   * Speak the early 8.x Builds API (GitLab 8.0's `doc/api/builds.md`): scopes `all`/`finished`/`running` only, commit builds at
    * `/builds/commit/:sha`. @default false
    */
   legacy?: boolean;

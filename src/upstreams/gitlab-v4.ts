@@ -1,5 +1,5 @@
 /**
- * The GitLab REST v4 adapter: the Jobs API plus the endpoints shared with v3.
+ * The GitLab REST v4 adapter: the Jobs API (https://docs.gitlab.com/api/jobs/) plus the endpoints shared with v3.
  */
 import { BuildgateError, badUserInput } from '../errors.js';
 import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';

@@ -5,6 +5,7 @@
 import type { UpstreamConfig } from '../config.js';
 import type { UpstreamRequestEvent } from './routes.js';
 import type { Credential } from '../model.js';
+import type { BreakerStateChange } from './circuit-breaker.js';
 import { type Dispatcher, UpstreamHttp } from './http.js';
 import { type UpstreamKindDescriptor, descriptorOf } from './kinds/index.js';
 import type { Upstream, UpstreamStats } from './types.js';
@@ -24,19 +25,21 @@ export interface ConfiguredUpstream {
 
 const PROBE_TIMEOUT_MS = 3000;
 
+export interface UpstreamRegistryOptions {
+  /** Sees every upstream request (for metrics). */
+  observe?: (event: UpstreamRequestEvent) => void;
+  /** Sees each circuit breaker open, half-open and close again (for the log). */
+  onBreakerChange?: (change: BreakerStateChange) => void;
+  /** Replace the connection pool of the upstreams they are named for (a bench's constant answers, a test's MockAgent). */
+  dispatchers?: Readonly<Record<string, Dispatcher>>;
+}
+
 export class UpstreamRegistry {
   readonly #byName = new Map<string, ConfiguredUpstream>();
   readonly #clients: UpstreamHttp[] = [];
 
-  /**
-   * `observe` sees every upstream request (for metrics); `dispatchers` replace the connection pool of
-   * the upstreams they are named for (a bench's constant answers, a test's MockAgent).
-   */
-  constructor(
-    configs: readonly UpstreamConfig[],
-    observe?: (event: UpstreamRequestEvent) => void,
-    dispatchers: Readonly<Record<string, Dispatcher>> = {},
-  ) {
+  constructor(configs: readonly UpstreamConfig[], options: UpstreamRegistryOptions = {}) {
+    const { observe, onBreakerChange, dispatchers = {} } = options;
     for (const config of configs) {
       const descriptor = descriptorOf(config.kind);
       const http = new UpstreamHttp({
@@ -48,7 +51,7 @@ export class UpstreamRegistry {
         headersTimeout: config.headersTimeoutMs,
         bodyTimeout: config.bodyTimeoutMs,
         retry: { maxRetries: config.retries },
-        breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+        breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs, onStateChange: onBreakerChange },
         ...descriptor.http,
         dispatcher: Object.hasOwn(dispatchers, config.name) ? dispatchers[config.name] : undefined,
       });

@@ -6,8 +6,11 @@
  */
 import type { NumberedLine, TraceSlice } from '../model.js';
 
-/** `readToEnd`: the lines run to the end of the log (the read was not cut short by its limit). */
-export function linesWindow(lines: readonly NumberedLine[], offset: number, limit: number, readToEnd: boolean): TraceSlice {
+/**
+ * `readToEnd`: the lines run to the end of the log (the read was not cut short by its limit).
+ * `size`: the whole log's size (the next line number the upstream will write), not the window's end.
+ */
+export function linesWindow(lines: readonly NumberedLine[], offset: number, limit: number, readToEnd: boolean, size: number): TraceSlice {
   const picked: NumberedLine[] = [];
   for (const line of lines) {
     if (line.lineNo < offset) continue;
@@ -19,7 +22,8 @@ export function linesWindow(lines: readonly NumberedLine[], offset: number, limi
     offset,
     nextOffset: next,
     content: picked.map((line) => line.text).join(''),
-    size: next,
+    // A window past the end has no line to vouch for a larger size than the log's own.
+    size: picked.length > 0 ? Math.max(size, next) : size,
     atEnd: readToEnd && picked.length < limit,
     numberedLines: picked,
   };

@@ -1,0 +1,137 @@
+/**
+ * Assembles the gateway's parts from its configuration: the upstream registry, the trace hub, metrics,
+ * the finished-build cache, the graphql-sse transport and yoga with its plugins in order. Nothing here
+ * listens or owns a socket; `server.ts` gives the parts a node:http server and a lifecycle.
+ */
+import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
+import { type YogaServerInstance, createYoga } from 'graphql-yoga';
+import type { GatewayConfig } from './config.js';
+import { type GatewayContext, createContextFactory } from './context.js';
+import { exampleQuery, exampleTabs, useGraphiQLPage } from './graphiql.js';
+import { corsFor, useVaryOnOrigin } from './http/origin.js';
+import { FinishedBuildCache } from './loaders/finished-cache.js';
+import type { Logger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
+import { useAccessLog } from './plugins/use-access-log.js';
+import { useArgumentChecks } from './plugins/use-argument-checks.js';
+import { useBodyLimit } from './plugins/use-body-limit.js';
+import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
+import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
+import { useErrorCodes } from './plugins/use-error-codes.js';
+import { useLimits } from './plugins/use-limits.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import { useReadiness } from './plugins/use-readiness.js';
+import { useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js';
+import { useRequestId } from './plugins/use-request-id.js';
+import { useRootRedirect } from './plugins/use-root-redirect.js';
+import { buildSchema } from './schema.js';
+import { TraceHub } from './trace/hub.js';
+import { type SseTransport, createSseTransport } from './transports/sse.js';
+import type { Dispatcher } from './upstreams/http.js';
+import { UpstreamRegistry } from './upstreams/index.js';
+
+/** Everything a running gateway is made of, before it listens. */
+export interface GatewayParts {
+  logger: Logger;
+  registry: UpstreamRegistry;
+  traceHub: TraceHub;
+  metrics: GatewayMetrics;
+  sse: SseTransport;
+  yoga: YogaServerInstance<object, GatewayContext>;
+}
+
+/**
+ * `dispatchers` replace the connection pool of the upstreams they are named for (a bench's constant
+ * answers, a test's MockAgent).
+ */
+export function assembleGateway(config: GatewayConfig, logger: Logger, dispatchers?: Record<string, Dispatcher>): GatewayParts {
+  // The gauges read the registry and the hub at scrape time, so the metrics exist before either.
+  const metrics = new GatewayMetrics({
+    upstreamStats: () => registry.list().map((upstream) => ({ name: upstream.adapter.name, stats: upstream.stats() })),
+    traceStats: () => traceHub.stats,
+  });
+  const registry = new UpstreamRegistry(config.upstreams, {
+    observe: (event) => metrics.observeUpstream(event),
+    // Open and closed again at info: an operator sees when an upstream went unwell and when it came back.
+    onBreakerChange: (change) => logger.info({ event: 'breaker', ...change }, `circuit breaker of upstream "${change.upstream}" is ${change.to}`),
+    dispatchers,
+  });
+  const traceHub = new TraceHub({
+    intervalMs: config.trace.pollIntervalMs,
+    maxIntervalMs: config.trace.maxPollIntervalMs,
+    recheckMs: config.trace.recheckMs,
+    tailChars: config.trace.tailBytes,
+    slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
+  });
+  const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
+  // The graphql-sse protocol in both modes (single connection and distinct connections) at
+  // /graphql/stream, bounded (transports/sse.ts); yoga itself answers distinct-connection SSE on /graphql.
+  const sse = createSseTransport({
+    endpoint: '/graphql/stream',
+    reservationTtlMs: config.sse.reservationTtlMs,
+    maxReservations: config.sse.maxReservations,
+    maxReservationsPerClient: config.sse.maxReservationsPerClient,
+    maxQueueBytes: config.sse.maxReservationQueueBytes,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    logger,
+  });
+  const yoga = createYoga<object, GatewayContext>({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    context: createContextFactory(config, registry, traceHub, finishedCache) as never,
+    // Served by useGraphiQLPage below (compressed, with an ETag); yoga's own sends 9 MB as is.
+    graphiql: false,
+    // Other origins get no CORS headers unless listed: the answers are made with the service credential.
+    cors: corsFor(config.cors.origins),
+    logging: {
+      debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
+      info: (...args) => logger.info(args.length === 1 ? args[0] : args),
+      warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
+      error: (...args) => logger.error(args.length === 1 ? args[0] : args),
+    },
+    landingPage: false,
+    maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
+    // useBodyLimit below enforces it: yoga's own limit takes every body off its fast path.
+    maxRequestBodySize: false,
+    batching: config.limits.maxBatch > 0 ? { limit: config.limits.maxBatch } : false,
+    plugins: [
+      // First, so every response (refusals included) carries the id and is logged and counted.
+      useRequestId(),
+      useAccessLog(logger),
+      // Before anything answers (the graphql-sse endpoint included): a credential in the URL runs nothing.
+      useRefuseUrlCredentials(),
+      config.graphiql &&
+        useGraphiQLPage('/graphql', {
+          title: 'buildgate',
+          defaultQuery: exampleQuery(config),
+          defaultTabs: exampleTabs(config),
+          // GraphiQL runs subscriptions as GET: the header tells useCSRFPrevention it is no cross-site page.
+          additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
+        }),
+      // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
+      useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
+      useMetrics(metrics, { operationNames: config.metrics.operationNames }),
+      useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
+      useRootRedirect(),
+      useVaryOnOrigin(config.cors.origins),
+      // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
+      useCSRFPrevention({ streamEndpoint: '/graphql/stream' }),
+      // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
+      useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
+      useErrorCodes(),
+      useArgumentChecks({
+        maxFirst: config.maxPageSize,
+        maxTraceLimit: Math.max(...registry.list().map(({ adapter }) => adapter.maxTraceLimit), 1),
+      }),
+      sse.plugin,
+      // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
+      // `buildStatus` events would answer nested fields from the first event's cache.
+      useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
+        contextPartial: (args.contextValue as GatewayContext).freshScope(),
+      })),
+      // Last, after every request parser has registered, so it wraps the one selected.
+      useBodyLimit(config.limits.maxBodyBytes),
+    ],
+  });
+  return { logger, registry, traceHub, metrics, sse, yoga };
+}
