@@ -2,7 +2,8 @@
  * The import rules of src/ (`npm run check:deps`, run before `npm test`): no cycles, and the layers
  * point one way — plugins → resolvers → loaders → upstreams → upstreams/http.ts — with trace/ beside
  * the loaders. model.ts, errors.ts and utf8.ts are the ground every layer stands on and import nothing
- * of ours. src/simulator (on its way to its own package) and src/generated (codegen) are left out.
+ * of ours. The simulator is its own package (packages/simulator), which only main.ts may load;
+ * src/generated (codegen) is left out.
  */
 const LEAVES = '^src/(model|errors|utf8)\\.ts$';
 
@@ -57,15 +58,22 @@ module.exports = {
       to: { path: '^src/', pathNot: `${LEAVES}|^src/upstreams/(errors|routes|retry-policy|circuit-breaker|budget|types)\\.ts$` },
     },
     {
+      name: 'simulator-only-from-main',
+      comment: 'The embedded simulator is loaded by main.ts alone (a dynamic import when no upstream is configured): a production gateway never loads it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/main\\.ts$' },
+      to: { path: '(^|/)(packages/simulator|node_modules/@buildgate/simulator)/' },
+    },
+    {
       name: 'only-http-imports-undici',
       comment: 'Pools, timeouts and undici errors stay in upstreams/http.ts (and its error classes); adapters never see undici.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/upstreams/(http|errors)\\.ts$|^src/simulator/' },
+      from: { path: '^src/', pathNot: '^src/upstreams/(http|errors)\\.ts$' },
       to: { path: '(^|/)node_modules/undici/' },
     },
   ],
   options: {
-    exclude: { path: '^src/(simulator|generated)/' },
+    exclude: { path: '^src/generated/' },
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
