@@ -12,7 +12,7 @@ export type FailedBuildsQueryVariables = Exact<{
 }>;
 
 
-export type FailedBuildsQuery = { project: { builds: { nodes: Array<{ id: string, name: string, ref: string | null, failureReason: string | null, webUrl: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+export type FailedBuildsQuery = { project: { builds: { nodes: Array<{ id: string, name: string, ref: string | null, failureReason: string | null, webUrl: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
 
 export type TailBuildSubscriptionVariables = Exact<{
   id: string | number;

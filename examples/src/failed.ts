@@ -30,6 +30,9 @@ export async function failedBuilds(client: Client, upstream: string, project: st
       after,
     });
     if (!data.project) throw new ProjectNotFoundError(upstream, project);
+    // A list that fails is null with its error, and `request` throws on errors: null here is a
+    // gateway that broke its own contract.
+    if (!data.project.builds) throw new Error(`the gateway answered no builds list for ${upstream}/${project}`);
     const { nodes, pageInfo } = data.project.builds;
     builds.push(...nodes);
     if (!pageInfo.hasNextPage || !pageInfo.endCursor || nodes.length === 0) break;
