@@ -7,7 +7,7 @@ import type { Client } from './client.js';
 import { FailedBuildsQuery as FailedBuilds } from './operations.js';
 import { formatTable } from './table.js';
 
-export type FailedBuild = FailedBuildsQuery extends { project: { builds: { nodes: Array<infer B> } } | null } ? B : never;
+export type FailedBuild = NonNullable<NonNullable<FailedBuildsQuery['project']>['builds']>['nodes'][number];
 
 /** The most builds the gateway returns in one page (its `maxPageSize` may be lower; then it says so). */
 export const PAGE_SIZE = 100;
