@@ -2,35 +2,15 @@
  * `npm start` as a newcomer meets it: the compiled CLI starts the embedded simulator and the gateway,
  * serves GraphiQL from its own assets, answers the preloaded query, and stops cleanly on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleQuery } from '../src/graphiql.js';
+import { runCli, waitForLine } from './helpers/cli.js';
 import { parseConfig } from '../src/config.js';
 
-const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
-
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
-
-async function waitForLine(get: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpMatchArray> {
-  for (;;) {
-    const match = get().match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) throw new Error(`exited early: ${get()}`);
-    await once(child.stdout!, 'data');
-  }
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { ...process.env, ...env } });
 
 describe('npm start (no configuration)', () => {
   let started: ReturnType<typeof run>;

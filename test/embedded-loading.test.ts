@@ -3,15 +3,13 @@
  * module hook that refuses to resolve `@buildgate/simulator` leaves a configured gateway untouched and
  * stops an unconfigured one, so the hook is seen to work both ways.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, waitForLine } from './helpers/cli.js';
 
-const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
 const REFUSAL = 'the simulator package was loaded';
 
 let dir: string;
@@ -32,22 +30,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BUILDGATE_')));
-  const child = spawn(process.execPath, ['--import', refuseSimulator, MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
-
-async function waitForLine(get: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpMatchArray> {
-  for (;;) {
-    const match = get().match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) throw new Error(`exited early: ${get()}`);
-    await Promise.race([once(child.stdout!, 'data'), once(child, 'exit')]);
-  }
+  return runCli(args, { env, nodeArgs: ['--import', refuseSimulator] });
 }
 
 describe('loading the simulator package', () => {

@@ -3,16 +3,13 @@
  * with the offset to resume from, and the process neither crashes nor waits for its timeout. In-process
  * (with uncaught errors watched) and as `npm start` runs it (`dist/main.js`, SIGTERM).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { parseConfig } from '../src/config.js';
 import { startGateway } from '../src/server.js';
+import { runCli, waitForLine } from './helpers/cli.js';
 import { type Transport, subscriptionClient, until } from './helpers/subscribe.js';
 
-const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
 const TRACE = 'subscription($id: ID!) { buildTrace(id: $id) { offset nextOffset content } }';
 
 async function runningBuild(graphqlUrl: string): Promise<string> {
@@ -77,18 +74,9 @@ describe('gateway.close() with subscriptions open', () => {
 
 describe('SIGTERM of dist/main.js with a graphql-sse subscription open', () => {
   it('exits 0, and the subscriber gets SHUTTING_DOWN', async () => {
-    const child = spawn(process.execPath, [MAIN, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+    const { child, exited, out, err } = runCli(['--port', '0']);
     try {
-      while (!/GraphiQL at (http:\S+)/.test(stdout)) {
-        if (child.exitCode !== null) throw new Error(`exited early: ${stdout} ${stderr}`);
-        await once(child.stdout!, 'data');
-      }
-      const url = stdout.match(/GraphiQL at (http:\S+)/)![1]!;
+      const url = (await waitForLine(out, /GraphiQL at (http:\S+)/, child))[1]!;
       const id = await runningBuild(url);
       const single = subscriptionClient('sse-single', url);
       const sub = single.subscribe<{ nextOffset: number }>(TRACE, { id });
@@ -97,7 +85,7 @@ describe('SIGTERM of dist/main.js with a graphql-sse subscription open', () => {
       const [code] = await exited;
       const { errors } = await sub.done;
       await single.dispose();
-      expect(stderr).not.toMatch(/SHUTTING_DOWN|Error/);
+      expect(err()).not.toMatch(/SHUTTING_DOWN|Error/);
       expect(code).toBe(0);
       expect(errors?.[0]?.extensions?.code).toBe('SHUTTING_DOWN');
     } finally {
