@@ -23,8 +23,8 @@ afterAll(() => simulator.close());
 
 describe('the upstream client and undici', () => {
   it('refuses a request after close() with UPSTREAM_UNAVAILABLE, whether or not it had sent one, and sends nothing', async () => {
-    const used = new UpstreamHttp({ upstream: 'gitlab', baseUrl: `${simulator.url}/api/v4`, retry: { retries: 0 } });
-    const unused = new UpstreamHttp({ upstream: 'gitlab', baseUrl: `${simulator.url}/api/v4`, retry: { retries: 0 } });
+    const used = new UpstreamHttp({ upstream: 'gitlab', baseUrl: `${simulator.url}/api/v4`, retry: { maxRetries: 0 } });
+    const unused = new UpstreamHttp({ upstream: 'gitlab', baseUrl: `${simulator.url}/api/v4`, retry: { maxRetries: 0 } });
     const before = await upstreamRequests();
     await used.probe();
     expect(await upstreamRequests()).toBe(before + 1);
