@@ -3,11 +3,14 @@
  * rising order of precedence. Every mistake is reported with the path of the bad field.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type OptionDoc, formatOptions, fromEnvironment, listOptions, merge } from './config-env.js';
 import { KINDS, KIND_NAMES, TOKEN_HEADERS, kindsWith } from './upstreams/kinds/index.js';
+
+/** `yaml` (72 modules) is loaded only when there is a file to read: a start without one skips it. */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 /** Each kind's `tokenHeader` values, as `--help` shows them; kinds that take the same are named together. */
 function tokenHeaderHelp(): string {

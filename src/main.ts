@@ -4,7 +4,6 @@
  * fresh machine.
  */
 import { ConfigError, HELP, type GatewayConfig, loadConfig, parseConfig } from './config.js';
-import { startGateway } from './server.js';
 
 /** The stand-in's package is loaded only when it is needed, so a configured gateway never loads it. */
 async function startStandIn() {
@@ -29,9 +28,15 @@ async function main(): Promise<void> {
     return;
   }
 
+  // The gateway's modules (most of the start-up time) load while the stand-in loads and starts, rather
+  // than after it; `--help` and a bad configuration load neither.
+  const standInStarting = config.upstreams.length === 0 ? startStandIn() : undefined;
+  // Its failure is reported where it is awaited below, not as an unhandled rejection meanwhile.
+  standInStarting?.catch(() => {});
+  const { startGateway } = await import('./server.js');
   let standIn: { close(): Promise<void> } | undefined;
-  if (config.upstreams.length === 0) {
-    const embedded = await startStandIn();
+  if (standInStarting) {
+    const embedded = await standInStarting;
     standIn = embedded;
     config = parseConfig({ ...config, upstreams: embedded.upstreams });
     process.stdout.write(`buildgate: ${embedded.banner}\n`);

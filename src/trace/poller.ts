@@ -99,10 +99,6 @@ export class BuildPoller {
     this.#schedule(0);
   }
 
-  get members(): number {
-    return this.#members.size;
-  }
-
   get stopped(): boolean {
     return this.#stopped;
   }

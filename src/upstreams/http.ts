@@ -4,7 +4,7 @@
  * (each a coded BuildgateError). Adapters call
  * `getJson`/`postJson`/`getBuffer` and never see undici.
  */
-import { Pool, errors as undiciErrors } from 'undici';
+import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 
 /** undici's Dispatcher, for callers that inject one (tests, the bench's ceiling): only this file imports undici. */
@@ -22,6 +22,13 @@ import {
 } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
+
+/**
+ * undici (~110 modules, ~60 ms to load) is loaded on the first upstream request, not at start-up: the
+ * gateway is listening before any upstream is called. Its errors are only met after a request.
+ */
+let undiciModule: typeof import('undici') | undefined;
+const undici = (): typeof import('undici') => (undiciModule ??= createRequire(import.meta.url)('undici') as typeof import('undici'));
 
 export interface UpstreamHttpOptions {
   /** The upstream's configured name, used in error extensions. */
@@ -119,7 +126,9 @@ const FREE: Charge = () => {};
 export class UpstreamHttp {
   readonly upstream: string;
   readonly baseUrl: string;
-  readonly #pool: Dispatcher;
+  /** The injected dispatcher, or the own Pool once the first request needs it. */
+  #pool: Dispatcher | undefined;
+  readonly #newPool: () => Dispatcher;
   readonly #ownsPool: boolean;
   readonly #origin: string;
   readonly #basePath: string;
@@ -169,9 +178,9 @@ export class UpstreamHttp {
     this.breaker = new CircuitBreaker(upstream, { threshold: 5, cooldownMs: 5000, ...options.breaker });
     this.#origin = url.origin;
     this.#ownsPool = options.dispatcher === undefined;
-    this.#pool =
-      options.dispatcher ??
-      new Pool(url.origin, {
+    this.#pool = options.dispatcher;
+    this.#newPool = () =>
+      new (undici().Pool)(url.origin, {
         connections,
         headersTimeout,
         bodyTimeout,
@@ -240,7 +249,16 @@ export class UpstreamHttp {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ownsPool) await this.#pool.close();
+    if (this.#ownsPool) await this.#pool?.close();
+  }
+
+  #dispatcher(): Dispatcher {
+    if (!this.#pool) {
+      this.#pool = this.#newPool();
+      // Closed before its first request: the Pool refuses it as a closed one always did (ClientClosedError).
+      if (this.#closed) void this.#pool.close();
+    }
+    return this.#pool;
   }
 
   /**
@@ -288,7 +306,7 @@ export class UpstreamHttp {
     }
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.#pool.request({
+      response = await this.#dispatcher().request({
         // A Pool knows its origin; an injected Agent-like dispatcher routes by it.
         origin: this.#origin,
         method,
@@ -364,6 +382,7 @@ export class UpstreamHttp {
   /** An undici or abort failure as one of our classes: what it says of the upstream decides retry and breaker. */
   #networkError(error: unknown): BuildgateError {
     const upstream = this.upstream;
+    const undiciErrors = undici().errors;
     // undici refused to build the request (e.g. a header value it will not send): our input, not the upstream's health.
     if (error instanceof undiciErrors.InvalidArgumentError) return new RequestRefusedError(upstream, error);
     if (

@@ -20,10 +20,12 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Node's own flags before the script (e.g. `--import` of a module hook). */
   nodeArgs?: readonly string[];
+  /** The script to run. @default MAIN (`npm start` runs it through scripts/start.mjs) */
+  script?: string;
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? MAIN, ...args], {
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

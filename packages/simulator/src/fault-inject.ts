@@ -62,8 +62,9 @@ const MALFORMED: Reply = Object.freeze({
 });
 
 /**
- * Rack::Attack's throttled response as GitLab configures it (gitlab-apis.md §2.7): `Retry later\n`,
- * `Retry-After` in seconds, and the RateLimit-* headers, the reset as unix seconds and as an HTTP date.
+ * Rack::Attack's throttled response as GitLab configures it
+ * (https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/): `Retry later\n`, `Retry-After`
+ * in seconds, and the RateLimit-* headers, the reset as unix seconds and as an HTTP date.
  */
 export function rateLimited(retryAfter: number, now: number): Reply {
   const reset = Math.ceil(now / 1000) + retryAfter;

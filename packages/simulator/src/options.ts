@@ -30,7 +30,7 @@ export interface SimulatorOptions {
   /**
    * What a v3 build's `commit` is. `'repo-commit'`: the git commit (GitLab 8.2–9.x `RepoCommit`,
    * `id` = sha). `'ci-commit'`: the early 8.x CI commit `{id: <pipeline id>, sha, ref, committed_at}`
-   * (seed 002), which also makes a v3 `scope=running` mean running or pending, as 8.x's did.
+   * (early 8.x `doc/api/builds.md`), which also makes a v3 `scope=running` mean running or pending, as 8.x's did.
    * Tests can switch it at run time with `POST /__sim/config {"v3CommitShape": …}`.
    * @default 'repo-commit'
    */

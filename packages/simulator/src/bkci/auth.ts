@@ -1,9 +1,10 @@
 /**
- * Who calls the bk-ci apigw and what they may do (bkci-apigw.md §2). The caller is, in order:
- * the user of `?access_token=` (AccessTokenFilter adds X-DEVOPS-UID from the token), the user of an
- * `X-Bkapi-Authorization` header (what bk-apigateway verifies before it forwards a JWT; we verify the
- * header ourselves), or the `X-DEVOPS-UID` header of a direct call. Filter refusals are plain-text 400s.
- * Permissions are per project: VIEW for reads, EXECUTE for start/stop/retry.
+ * Who calls the bk-ci apigw and what they may do (bk-ci's openapi filters,
+ * https://github.com/TencentBlueKing/bk-ci). The caller is, in order: the user of `?access_token=`
+ * (AccessTokenFilter adds X-DEVOPS-UID from the token), the user of an `X-Bkapi-Authorization` header (what
+ * bk-apigateway verifies before it forwards a JWT; we verify the header ourselves), or the `X-DEVOPS-UID`
+ * header of a direct call. Filter refusals are plain-text 400s. Permissions are per project: VIEW for reads,
+ * EXECUTE for start/stop/retry.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { text } from '../http.js';

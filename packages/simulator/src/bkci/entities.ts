@@ -1,8 +1,8 @@
 /**
  * bk-ci's JSON shapes, with its field names (process `Pipeline`, `BuildHistory`, `BuildHistoryWithVars`,
- * `ModelDetail`, common-pipeline `Stage`/`Container`/`Element`; bkci-apigw.md §8). Times are epoch
- * milliseconds; a start time never set is 0, as bk-ci renders `startTime ?: 0`. Fields bk-ci has but
- * the simulator has nothing to say about are present with bk-ci's empty value (null, [], false).
+ * `ModelDetail`, common-pipeline `Stage`/`Container`/`Element`, in https://github.com/TencentBlueKing/bk-ci).
+ * Times are epoch milliseconds; a start time never set is 0, as bk-ci renders `startTime ?: 0`. Fields bk-ci
+ * has but the simulator has nothing to say about are present with bk-ci's empty value (null, [], false).
  */
 import type { BkBuild, BkPipeline, ContainerRun, ElementRun, ErrorInfo, StageRun } from './model.js';
 import { isBuildFinished } from './model.js';

@@ -1,15 +1,16 @@
 /**
- * bk-ci's answers: every JSON reply is `Result<T>` = `{status, message, data}` (status 0 on success,
- * HTTP 200), and an error is the HTTP status of its `ErrorCodeException` with `status` = the numeric
- * error code and `data: null` (bkci-apigw.md §3). Filter-level refusals (path, auth) are plain text 400s.
+ * bk-ci's answers: every JSON reply is `Result<T>` = `{status, message, data}` (status 0 on success, HTTP
+ * 200), and an error is the HTTP status of its `ErrorCodeException` with `status` = the numeric error code
+ * and `data: null` (bk-ci's `ErrorCodeExceptionMapper`). Filter-level refusals (path, auth) are plain text
+ * 400s.
  */
 import { json, text } from '../http.js';
 import type { Reply } from '../http.js';
 
 /**
- * Error codes. The process codes are bk-ci's current `ProcessMessageCode` values (bkci-apigw.md §3);
- * the permission and parameter codes are our picks, marked so: bk-ci's own numbers for those vary by
- * version and the anchor does not pin them.
+ * Error codes. The process codes are bk-ci's current `ProcessMessageCode` values (process
+ * `ProcessMessageCode.kt` in https://github.com/TencentBlueKing/bk-ci); the permission and parameter codes
+ * are our picks, marked so: bk-ci's own numbers for those vary by version.
  */
 export const BK_CODES = {
   /** ERROR_DUPLICATE_BUILD_RETRY_ACT: the build is still running. */

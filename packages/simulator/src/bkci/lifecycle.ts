@@ -290,8 +290,8 @@ export class BkLifecycle {
   }
 
   /**
-   * bk-ci's retry (bkci-apigw.md §10): same build id, `executeCount` + 1, back to QUEUE. A build that is
-   * not finished only accepts a `taskId` naming a failed step or job of the running stage.
+   * bk-ci's retry (`PipelineBuildFacadeService.retry`): same build id, `executeCount` + 1, back to QUEUE. A
+   * build that is not finished only accepts a `taskId` naming a failed step or job of the running stage.
    */
   retry(build: BkBuild, request: RetryRequest, userId: string, now: number): BuildIdJson | BkError {
     const target = request.taskId === undefined ? undefined : locate(build, request.taskId);

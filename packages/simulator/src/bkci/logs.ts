@@ -2,7 +2,7 @@
  * bk-ci build logs. A build records only segments (which step wrote which line numbers in which
  * attempt); the text of each line is rebuilt from the seed when asked, so a few thousand old builds
  * cost a few numbers per step, and a line reads the same on every request. Line numbers are allocated
- * per build, monotonic across jobs, steps and attempts, exactly as bk-ci's log index does (§11), and
+ * per build, monotonic across jobs, steps and attempts, exactly as bk-ci's log index does (`getAndAddLineNum`), and
  * filters (`executeCount`, `tag`, job) apply on top, which leaves gaps in a filtered `lineNo` sequence.
  * The text mimics a bk-ci agent: Chinese and English, ✓/✗ marks and ANSI colours.
  */

@@ -1,9 +1,9 @@
 /**
- * bk-ci's build model as the simulator keeps it. A pipeline owns its model (stages → containers, i.e.
- * jobs → elements, i.e. steps/plugins) whose ids are fixed per pipeline, as bk-ci's saved model ids are;
- * each build holds the run state of every part of that model. Status names are bk-ci's `BuildStatus`
- * enum (bkci-apigw.md §9), limited to the ones the simulator produces. Nothing here is shared with the
- * GitLab store: bk-ci is another CI system.
+ * bk-ci's build model as the simulator keeps it. A pipeline owns its model (stages → containers, i.e. jobs →
+ * elements, i.e. steps/plugins) whose ids are fixed per pipeline, as bk-ci's saved model ids are; each build
+ * holds the run state of every part of that model. Status names are bk-ci's `BuildStatus` enum
+ * (common-pipeline `BuildStatus.kt` in https://github.com/TencentBlueKing/bk-ci), limited to the ones the
+ * simulator produces. Nothing here is shared with the GitLab store: bk-ci is another CI system.
  */
 
 export type BkStatus =
@@ -75,7 +75,7 @@ export interface ContainerSpec {
 }
 
 export interface StageSpec {
-  /** `s-` + 32 hex (bk-ci itself names stages `stage-N`; the brief asks for `s-…`). */
+  /** `s-` + 32 hex, shaped like the `c-`/`e-` ids (bk-ci itself names stages `stage-N`). */
   readonly id: string;
   readonly name: string;
   /** A manual review gate before the stage runs (bk-ci's `checkIn.manualTrigger`). */

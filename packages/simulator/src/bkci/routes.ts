@@ -1,5 +1,6 @@
 /**
- * The bk-ci apigw v3 routes the gateway needs (bkci-apigw.md §4, §5 and ApigwPipelineResourceV3), as
+ * The bk-ci apigw v3 routes the gateway needs (bk-ci's `ApigwBuildResourceV3`, `ApigwLogResourceV3` and
+ * `ApigwPipelineResourceV3`, in src/backend/ci/core/openapi of https://github.com/TencentBlueKing/bk-ci), as
  * rows below one prefix; index.ts mounts them under each of `apigw`, `apigw-user` and `apigw-app`.
  * Every handler checks the caller's permission first (VIEW to read, EXECUTE to act), then that the
  * pipeline and the build exist, then does its work and answers `Result<T>`.
@@ -190,7 +191,7 @@ export function bkciRoutes({ ctx, clock }: BkRouteDeps): BkRouteRow[] {
     return isBkError(result) ? fail(result) : ok(result);
   });
 
-  /** The filters every log route shares; executeCount defaults to 1 as in bk-ci (§11). */
+  /** The filters every log route shares; executeCount defaults to 1 as in bk-ci's log service (`executeCount ?: 1`). */
   function logFilter(query: Params): LogFilter | BkError {
     const executeCount = intParam(query, 'executeCount', 1);
     if (isBkError(executeCount)) return executeCount;

@@ -1,7 +1,8 @@
 /**
  * GitLab v3's Build entity, built from the same store records as v4's Job, so a build and the job with
  * the same id agree wherever both APIs show a field. Fields and order follow 9.x
- * `API::V3::Entities::Build` (GL `lib/api/v3/entities.rb`) plus 8.x's `download_url` (seed 001):
+ * `API::V3::Entities::Build` (GL `lib/api/v3/entities.rb`) plus 8.x's `download_url` (documented in
+ * https://gitlab.com/gitlab-org/gitlab-foss/-/blob/8-16-stable/doc/api/builds.md):
  *
  *   id, status, stage, name, ref, tag, coverage, created_at, started_at, finished_at, user,
  *   download_url, artifacts_file (only with an archive), commit, runner, pipeline {id, sha, ref, status}
@@ -9,10 +10,10 @@
  * v3 never had v4's duration, queued_duration, allow_failure, web_url, erased_at, failure_reason,
  * artifacts[], artifacts_expire_at, tag_list, project, archived or runner_manager.
  *
- * `commit` has two shapes (design §3): the git commit (`repo-commit`, 9.x `RepoCommit`, `id` = sha), or
- * early 8.x's CI commit (`ci-commit`, seed 002) `{id: <pipeline id>, sha, ref: null, committed_at}`. Only
- * `commit` changes with the shape; seed 002's example also lacks tag, coverage, user, download_url and
- * pipeline, which are kept (a superset) so one client code path reads both.
+ * `commit` has two shapes, as GitLab's v3 documentation shows over time: the git commit (`repo-commit`,
+ * 9.x `RepoCommit`, `id` = sha), or early 8.x's CI commit (`ci-commit`) `{id: <pipeline id>, sha, ref: null,
+ * committed_at}`. Only `commit` changes with the shape; early 8.x's documented example also lacks tag,
+ * coverage, user, download_url and pipeline, which are kept (a superset) so one client code path reads both.
  *
  * Statuses are the store's, unmapped: v3 never knew `preparing`, `scheduled`, `canceling`, … but a
  * shared store holds them, and a client maps statuses anyway.
@@ -77,7 +78,7 @@ export class GitlabV3Entities {
 
   /**
    * 9.x `API::Entities::User` (UserBasic + created_at, is_admin, profile fields), which v3 builds
-   * embedded; seed 001 shows the same keys. `web_url` uses 8.x's `/u/:username` form.
+   * embedded; 8.x's documented build example shows the same keys. `web_url` uses 8.x's `/u/:username` form.
    */
   user(user: User): object {
     let entity = this.#users.get(user.id);
@@ -104,7 +105,7 @@ export class GitlabV3Entities {
     return entity;
   }
 
-  /** 9.x `API::Entities::RepoCommit` (seed 001 shows its 8.x subset). */
+  /** 9.x `API::Entities::RepoCommit` (8.x's documented build example shows its 8.x subset). */
   repoCommit(commit: Commit): object {
     let entity = this.#commits.get(commit.sha);
     if (!entity) {
@@ -129,7 +130,8 @@ export class GitlabV3Entities {
 }
 
 /**
- * Early 8.x `Ci::Commit` (today's pipeline): its id is the pipeline's. `ref` is null as in seed 002:
+ * Early 8.x `Ci::Commit` (today's pipeline): its id is the pipeline's. `ref` is null as in early 8.x's
+ * documented example:
  * from 8.1 the ref lived on the builds and CI commits no longer set theirs.
  */
 function ciCommit(pipeline: Pipeline): object {

@@ -1,7 +1,8 @@
 /**
  * GitLab's REST API v3 Builds API (GL `lib/api/v3/builds.rb` in 9.x, `lib/api/builds.rb` and
- * `doc/api/builds.md` in 8.x; seeds 000–002), served from the same store as v4: a build created or
- * changed here is the job v4 shows, with the same id, as on GitLab 8.x–9.x, which served both.
+ * `doc/api/builds.md` in 8.x, e.g. https://gitlab.com/gitlab-org/gitlab-foss/-/blob/8-16-stable/doc/api/builds.md),
+ * served from the same store as v4: a build created or changed here is the job v4 shows, with the same
+ * id, as on GitLab 8.x–9.x, which served both.
  * Auth, error bodies and stats work as for v4. Where a reply is a choice rather than a copy, the
  * comment says so.
  */
@@ -51,9 +52,9 @@ const V3_ERRORS = {
 
 /**
  * The two scope vocabularies, both accepted on every v3 list:
- * - 9.x (`lib/api/v3/builds.rb`; the brief adds `created` and `manual`, which 9.x statuses had):
+ * - 9.x (`lib/api/v3/builds.rb`, plus `created` and `manual`, which 9.x statuses had):
  *   one word per status.
- * - 8.x (seed 002, `lib/api/builds.rb` `filter_builds`): `all` (no filter), `finished`
+ * - early 8.x (`lib/api/builds.rb` `filter_builds`): `all` (no filter), `finished`
  *   (`CommitStatus.finished` = success, failed, canceled) and `running`
  *   (`running_or_pending`).
  * `running` is in both. It means the status `running` (9.x), except when the simulator serves the
@@ -154,7 +155,7 @@ export function gitlabV3(deps: GitlabV3Deps): RouteModule {
     return listOf(ctx, exact ? commitBuilds(exact) : []);
   }
 
-  /** Early 8.x `builds/commit/:sha` (seed 002): the CI commit looked up by its full sha only. */
+  /** Early 8.x `builds/commit/:sha` (as its `doc/api/builds.md` documents it): the CI commit, by its full sha only. */
   function listLegacyCommitBuilds(ctx: RequestContext): Reply {
     const project = projectFor(store, ctx, 'read');
     if (isReply(project)) return project;
