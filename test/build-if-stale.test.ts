@@ -1,5 +1,5 @@
 /**
- * `npm start`'s pre-step (scripts/build-if-stale.mjs) builds only when a source is newer than the
+ * The staleness check `npm start` runs first (scripts/build-if-stale.mjs, from scripts/start.mjs) builds only when a source is newer than the
  * compiled output, so a start after `npm ci` skips the 9 s build. Driven over a scratch folder laid
  * out like the repository, whose `build` script records that it ran and writes the outputs.
  */
