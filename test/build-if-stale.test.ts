@@ -1,7 +1,8 @@
 /**
- * The staleness check `npm start` runs first (scripts/build-if-stale.mjs, from scripts/start.mjs) builds only when a source is newer than the
- * compiled output, so a start after `npm ci` skips the 9 s build. Driven over a scratch folder laid
- * out like the repository, whose `build` script records that it ran and writes the outputs.
+ * The staleness check that `npm start` runs first (scripts/build-if-stale.mjs, called by
+ * scripts/start.mjs) builds only when a source is newer than the compiled output, so a start after
+ * `npm ci` skips the 9 s build. Driven over a scratch folder laid out like the repository, whose `build`
+ * script records that it ran and writes the outputs.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
