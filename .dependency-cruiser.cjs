@@ -55,7 +55,7 @@ module.exports = {
       comment: 'upstreams/http.ts is the one file that speaks HTTP; it depends on no adapter, only on its policies and the shared ground.',
       severity: 'error',
       from: { path: '^src/upstreams/http\\.ts$' },
-      to: { path: '^src/', pathNot: `${LEAVES}|^src/upstreams/(errors|routes|retry-policy|circuit-breaker|budget|types)\\.ts$` },
+      to: { path: '^src/', pathNot: `${LEAVES}|^src/upstreams/(errors|routes|retry-policy|circuit-breaker|budget|types|http-request)\\.ts$` },
     },
     {
       name: 'simulator-only-from-main',

@@ -9,6 +9,9 @@ import type { Dispatcher } from 'undici';
 
 /** undici's Dispatcher, for callers that inject one (tests, the bench's ceiling): only this file imports undici. */
 export type { Dispatcher };
+// The request shapes and helpers live in http-request.ts; adapters keep importing them from here.
+export { encodePath, firstHeader, upstreamMessage } from './http-request.js';
+export type { QueryValue, UpstreamRequest, UpstreamResponse, UpstreamStream } from './http-request.js';
 import { BuildgateError, type ErrorCode } from '../errors.js';
 import { type UpstreamRequestEvent, routeOf } from './routes.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
@@ -22,6 +25,14 @@ import {
 } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
+import {
+  type UpstreamRequest,
+  type UpstreamResponse,
+  type UpstreamStream,
+  buildQuery,
+  firstHeader,
+  upstreamMessage,
+} from './http-request.js';
 
 /**
  * undici (~110 modules, ~60 ms to load) is loaded on the first upstream request, not at start-up: the
@@ -61,54 +72,6 @@ export interface UpstreamHttpOptions {
    * `connections` and `connectTimeout` are then its business, and closing it is its owner's. @default a Pool
    */
   dispatcher?: Dispatcher;
-}
-
-export type QueryValue = string | number | boolean | undefined | readonly string[];
-
-export interface UpstreamRequest {
-  /** Path below the base URL, already encoded: build it with `encodePath`. */
-  path: string;
-  query?: Record<string, QueryValue>;
-  /** Extra request headers (e.g. `range`). */
-  headers?: Record<string, string>;
-  /** Statuses ≥ 400 that are answers, not errors (e.g. 416 for a range past the end). */
-  acceptStatuses?: readonly number[];
-}
-
-/** A response whose body is read piece by piece; consume or `dump()` it. */
-export interface UpstreamStream {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: AsyncIterable<Buffer>;
-  /** Discards the rest of the body, freeing the connection. */
-  dump(): Promise<void>;
-}
-
-export interface UpstreamResponse<T> {
-  data: T;
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/** A tagged template that URL-encodes every interpolated value as one path segment. */
-export function encodePath(strings: TemplateStringsArray, ...values: Array<string | number>): string {
-  let out = strings[0] ?? '';
-  values.forEach((value, i) => {
-    out += encodeURIComponent(String(value)) + (strings[i + 1] ?? '');
-  });
-  return out;
-}
-
-function buildQuery(query: Record<string, QueryValue> | undefined): string {
-  if (!query) return '';
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) params.append(`${key}[]`, item);
-    else params.append(key, String(value));
-  }
-  const text = params.toString();
-  return text ? `?${text}` : '';
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -417,10 +380,6 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-/** The first value of a response header that may repeat. */
-export function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** Reads a body as text, or answers undefined (and drops the rest) once it passes `limit` bytes. */
 async function readBounded(body: Dispatcher.ResponseData['body'], limit: number, charge: Charge = FREE): Promise<string | undefined> {
@@ -436,20 +395,4 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number,
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, size).toString('utf8');
-}
-
-/** GitLab (and bk-ci) answer `{"message": "..."}` or `{"error": "..."}`; anything else is not shown to clients. */
-export function upstreamMessage(text: string): string | undefined {
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object') {
-      const { message, error } = parsed as { message?: unknown; error?: unknown };
-      const value = message ?? error;
-      if (typeof value === 'string') return value.slice(0, 500);
-      if (value && typeof value === 'object') return JSON.stringify(value).slice(0, 500);
-    }
-  } catch {
-    // not JSON: fall through
-  }
-  return undefined;
 }
