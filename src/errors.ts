@@ -52,6 +52,23 @@ export const CODE_FOR_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
   429: 'TOO_MANY_REQUESTS',
 };
 
+/**
+ * A refusal made before any GraphQL execution, as a GraphQL error body with that status: its code is
+ * the status's (`CODE_FOR_HTTP_STATUS`) unless `extensions.code` says otherwise.
+ */
+export function errorResponse(
+  api: { Response: typeof Response },
+  status: number,
+  message: string,
+  extensions: Record<string, unknown> = {},
+  codes: Readonly<Record<number, string>> = CODE_FOR_HTTP_STATUS,
+): Response {
+  return new api.Response(JSON.stringify({ errors: [{ message, extensions: { code: codes[status], ...extensions } }] }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
 export interface BuildgateErrorOptions {
   /** Name of the upstream involved, when there was one. */
   upstream?: string;

@@ -9,6 +9,8 @@
  */
 import { useCSRFPrevention as useYogaCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type Plugin, createGraphQLError } from 'graphql-yoga';
+import { CLIENT_CREDENTIAL_HEADERS } from '../credentials.js';
+import { errorResponse } from '../errors.js';
 
 /** GraphiQL sends it (see `additionalHeaders` in server.ts); any client may. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
@@ -17,7 +19,7 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
  * Headers a browser page can only send after a preflight, so their presence proves the request passed
  * CORS: ours, graphql-sse's stream token, and the credential headers (never `cookie`, which browsers add).
  */
-const PREFLIGHTED_HEADERS = [CSRF_HEADER, 'x-graphql-event-stream-token', 'private-token', 'authorization', 'job-token', 'x-devops-uid', 'x-bkapi-authorization'];
+const PREFLIGHTED_HEADERS = [CSRF_HEADER, 'x-graphql-event-stream-token', 'job-token', ...CLIENT_CREDENTIAL_HEADERS];
 
 /** Methods a cross-site page can use without a preflight. */
 const SIMPLE_METHODS = new Set(['GET', 'HEAD', 'POST']);
@@ -27,10 +29,9 @@ export interface CSRFPreventionOptions {
   streamEndpoint?: string;
 }
 
-const refusal = () =>
-  createGraphQLError(`Cross-site request refused: send a JSON body, or the ${CSRF_HEADER} header`, {
-    extensions: { code: 'CSRF_PREVENTED', http: { status: 403 } },
-  });
+const REFUSAL_MESSAGE = `Cross-site request refused: send a JSON body, or the ${CSRF_HEADER} header`;
+
+const refusal = () => createGraphQLError(REFUSAL_MESSAGE, { extensions: { code: 'CSRF_PREVENTED', http: { status: 403 } } });
 
 export function useCSRFPrevention({ streamEndpoint = '/graphql/stream' }: CSRFPreventionOptions = {}): Plugin {
   const yogaCheck = useYogaCSRFPrevention({ requestHeaders: PREFLIGHTED_HEADERS }).onRequestParse!;
@@ -46,14 +47,7 @@ export function useCSRFPrevention({ streamEndpoint = '/graphql/stream' }: CSRFPr
   return {
     onRequest({ url, request, endResponse, fetchAPI }) {
       if (url.pathname !== streamEndpoint || !refused(request)) return;
-      const { message, extensions } = refusal().toJSON();
-      const { http: _http, ...visible } = extensions as Record<string, unknown>;
-      endResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: visible }] }), {
-          status: 403,
-          headers: { 'content-type': 'application/json; charset=utf-8' },
-        }),
-      );
+      endResponse(errorResponse(fetchAPI, 403, REFUSAL_MESSAGE, { code: 'CSRF_PREVENTED' }));
     },
     onRequestParse({ request }) {
       if (refused(request)) throw refusal();

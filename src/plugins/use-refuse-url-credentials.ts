@@ -4,7 +4,8 @@
  * secrets in proxy and browser histories; ignoring it silently would run the operation with the
  * service credential instead, which is worse: the caller believes it acted as itself.
  */
-import { type Plugin, createGraphQLError } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { errorResponse } from '../errors.js';
 import { redactUrl } from '../logger.js';
 
 /** Whether a URL (or path and query) carries a credential parameter: exactly when redaction changes it. */
@@ -19,13 +20,7 @@ export function useRefuseUrlCredentials(): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (!hasUrlCredential(request.url)) return;
-      const { message, extensions } = createGraphQLError(URL_CREDENTIAL_MESSAGE, { extensions: { code: 'BAD_REQUEST' } }).toJSON();
-      endResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions }] }), {
-          status: 400,
-          headers: { 'content-type': 'application/json; charset=utf-8' },
-        }),
-      );
+      endResponse(errorResponse(fetchAPI, 400, URL_CREDENTIAL_MESSAGE));
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Response as SseResponse } from 'graphql-sse';
 import type { FetchAPI } from 'graphql-yoga';
-import { CODE_FOR_HTTP_STATUS } from '../errors.js';
+import { CODE_FOR_HTTP_STATUS, errorResponse } from '../errors.js';
 
 // graphql-sse's only 404 is an unknown reservation token.
 const CODE_FOR_STATUS: Readonly<Record<number, string>> = { ...CODE_FOR_HTTP_STATUS, 404: 'STREAM_NOT_FOUND' };
@@ -38,10 +38,7 @@ export function toResponse(api: FetchAPI, [body, init]: SseResponse): globalThis
 }
 
 export function jsonError(api: FetchAPI, status: number, message: string, extensions: Record<string, unknown> = {}): globalThis.Response {
-  return new api.Response(JSON.stringify({ errors: [{ message, extensions: { code: CODE_FOR_STATUS[status], ...extensions } }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  });
+  return errorResponse(api, status, message, extensions, CODE_FOR_STATUS);
 }
 
 /** The body as text, or undefined once it passes `limit` bytes (a declared length over it is not read). */
