@@ -64,6 +64,19 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/main\\.ts$' },
       to: { path: '(^|/)(packages/simulator|node_modules/@buildgate/simulator)/' },
     },
+    never(
+      'redis-is-ground',
+      'src/redis/ is the link to the shared Redis: every layer may use it, it uses nothing of ours but the shared ground.',
+      '^src/redis/',
+      '^src/(?!redis/|model\\.ts|errors\\.ts|utf8\\.ts)',
+    ),
+    {
+      name: 'only-redis-imports-ioredis',
+      comment: 'Connections, their options and their fallback live in src/redis/; the rest sees a RedisLink.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/redis/' },
+      to: { path: '(^|/)node_modules/ioredis/' },
+    },
     {
       name: 'only-http-imports-undici',
       comment: 'Pools, timeouts and undici errors stay in upstreams/http.ts (and its error classes); adapters never see undici.',

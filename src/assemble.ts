@@ -24,6 +24,7 @@ import { useReadiness } from './plugins/use-readiness.js';
 import { useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { useRootRedirect } from './plugins/use-root-redirect.js';
+import { RedisLink } from './redis/connection.js';
 import { buildSchema } from './schema.js';
 import { TraceHub } from './trace/hub.js';
 import { type SseTransport, createSseTransport } from './transports/sse.js';
@@ -33,6 +34,8 @@ import { UpstreamRegistry } from './upstreams/index.js';
 /** Everything a running gateway is made of, before it listens. */
 export interface GatewayParts {
   logger: Logger;
+  /** The Redis the replicas share; undefined without `redis.url`. */
+  redis: RedisLink | undefined;
   registry: UpstreamRegistry;
   traceHub: TraceHub;
   metrics: GatewayMetrics;
@@ -45,10 +48,24 @@ export interface GatewayParts {
  * answers, a test's MockAgent).
  */
 export function assembleGateway(config: GatewayConfig, logger: Logger, dispatchers?: Record<string, Dispatcher>): GatewayParts {
+  const redis = config.redis.url
+    ? new RedisLink({
+        url: config.redis.url,
+        keyPrefix: config.redis.keyPrefix,
+        connectTimeoutMs: config.redis.connectTimeoutMs,
+        commandTimeoutMs: config.redis.commandTimeoutMs,
+        // Up and down at warn/info: an operator sees when the replicas stopped coordinating, and when they resumed.
+        onStateChange: (state, error) => {
+          if (state === 'ready') logger.info({ event: 'redis', state }, 'Redis is reachable: replicas coordinate');
+          else if (state === 'down') logger.warn({ event: 'redis', state, err: error?.message }, 'Redis is unreachable: serving alone until it is back');
+        },
+      })
+    : undefined;
   // The gauges read the registry and the hub at scrape time, so the metrics exist before either.
   const metrics = new GatewayMetrics({
     upstreamStats: () => registry.list().map((upstream) => ({ name: upstream.adapter.name, stats: upstream.stats() })),
     traceStats: () => traceHub.stats,
+    redisState: redis && (() => redis.state),
   });
   const registry = new UpstreamRegistry(config.upstreams, {
     observe: (event) => metrics.observeUpstream(event),
@@ -111,7 +128,7 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       // Gives uncoded error answers of the GraphQL endpoints a code; it keeps their status, so log and metrics agree.
       useCodedErrorResponses({ endpoints: ['/graphql', '/graphql/stream'] }),
       useMetrics(metrics, { operationNames: config.metrics.operationNames }),
-      useReadiness({ registry, cacheMs: config.server.readyCacheMs }),
+      useReadiness({ registry, cacheMs: config.server.readyCacheMs, redis }),
       useRootRedirect(),
       useVaryOnOrigin(config.cors.origins),
       // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
@@ -133,5 +150,5 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       useBodyLimit(config.limits.maxBodyBytes),
     ],
   });
-  return { logger, registry, traceHub, metrics, sse, yoga };
+  return { logger, redis, registry, traceHub, metrics, sse, yoga };
 }

@@ -62,6 +62,12 @@ const upstreamSchema = z
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
     exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation and subscription examples use."),
+    budgetPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("most upstream requests one credential's operations may cause per minute, across every replica when redis.url is set; past it: RATE_LIMITED with retryAfter"),
   })
   .strict()
   .superRefine((upstream, ctx) => {
@@ -100,6 +106,30 @@ const cacheSchema = z
       .min(1)
       .default(30_000)
       .describe("a cached build or log is served to a credential only while its access to the project was confirmed this recently"),
+  })
+  .strict();
+
+/** Optional: with a URL, replicas share leases, log streams, the finished-build cache and budgets in Redis. */
+const redisSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+      .optional()
+      .describe('Redis shared by every replica (e.g. redis://127.0.0.1:6379/0); unset: one process, nothing shared'),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 letters, digits or ":_.-"')
+      .default('buildgate:')
+      .describe('prefix of every key the gateway writes, so several deployments can share one Redis'),
+    connectTimeoutMs: z.number().int().min(10).default(2_000).describe('ms to connect to Redis before trying again'),
+    commandTimeoutMs: z.number().int().min(10).default(1_000).describe('ms a Redis command may take before the gateway treats Redis as lost'),
+    streamTtlMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .default(300_000)
+      .describe("ms a build's log stream is kept in Redis after its last poll"),
   })
   .strict();
 
@@ -234,6 +264,7 @@ const configSchema = z
       .describe('ms within which every upstream call of one GraphQL request (retries included) must end'),
     trace: traceSchema.default(traceSchema.parse({})),
     cache: cacheSchema.default(cacheSchema.parse({})),
+    redis: redisSchema.default(redisSchema.parse({})),
     /** Largest `first` a connection accepts; above the upstream's page size (100) a list reads several pages. */
     maxPageSize: z.number().int().min(1).max(1000).default(100),
   })

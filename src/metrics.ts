@@ -4,6 +4,7 @@
  * subscriptions and trace pollers. One registry per gateway, so tests can run several side by side.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RedisState } from './redis/connection.js';
 import type { UpstreamRequestEvent } from './upstreams/routes.js';
 import type { UpstreamStats } from './upstreams/types.js';
 
@@ -11,18 +12,21 @@ import type { UpstreamStats } from './upstreams/types.js';
 export interface GatewayMetricsSources {
   /** Each upstream's name and counters. */
   upstreamStats: () => Iterable<{ name: string; stats: UpstreamStats }>;
-  /** The trace hub's subscribers and pollers. */
-  traceStats: () => { subscribers: number; pollers: number };
+  /** The trace hub's subscribers and pollers, and (with Redis) the leases this replica holds and follows. */
+  traceStats: () => { subscribers: number; pollers: number; leases?: { held: number; followed: number } };
+  /** The shared Redis' connection state; undefined when none is configured. */
+  redisState?: () => RedisState | undefined;
 }
 
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+const REDIS_STATES = ['connecting', 'ready', 'down', 'closed'] as const;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly operations: Histogram<'operation' | 'type' | 'outcome'>;
   readonly upstreamRequests: Histogram<'upstream' | 'method' | 'route' | 'status'>;
 
-  constructor({ upstreamStats, traceStats }: GatewayMetricsSources) {
+  constructor({ upstreamStats, traceStats, redisState }: GatewayMetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'buildgate_' });
     this.operations = new Histogram({
@@ -76,6 +80,37 @@ export class GatewayMetrics {
         this.set(traceStats().pollers);
       },
     });
+    if (redisState) {
+      new Gauge({
+        name: 'buildgate_redis_up',
+        help: 'Whether the shared Redis is reachable (1) or not (0): without it this replica serves alone',
+        registers,
+        collect() {
+          this.set(redisState() === 'ready' ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'buildgate_redis_connection_state',
+        help: 'The connection to the shared Redis: 1 for the current state (connecting, ready, down, closed)',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const current = redisState();
+          for (const state of REDIS_STATES) this.set({ state }, state === current ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'buildgate_trace_leases',
+        help: 'Watched builds by this replica\'s role: held (it polls the upstream for every replica) or followed (it reads the holder\'s stream)',
+        labelNames: ['role'],
+        registers,
+        collect() {
+          const leases = traceStats().leases ?? { held: 0, followed: 0 };
+          this.set({ role: 'held' }, leases.held);
+          this.set({ role: 'followed' }, leases.followed);
+        },
+      });
+    }
   }
 
   observeUpstream(event: UpstreamRequestEvent): void {

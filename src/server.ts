@@ -68,7 +68,7 @@ async function closeGracefully(server: Server, timeoutMs: number, endStreams: ()
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const { logger, registry, traceHub, metrics, sse, yoga } = assembleGateway(
+  const { logger, redis, registry, traceHub, metrics, sse, yoga } = assembleGateway(
     config,
     options.logger ?? createLogger({ level: config.logLevel }),
     options.dispatchers,
@@ -109,6 +109,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }).then(async () => {
         await yoga.dispose();
         await registry.close();
+        await redis?.close();
         logger.info({ event: 'closed' }, 'gateway closed');
       });
       return closing;

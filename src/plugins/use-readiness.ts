@@ -1,9 +1,11 @@
 /**
- * `/ready`: 200 when every upstream answers HTTP, else 503 naming those that do not. A probe result is
+ * `/ready`: 200 when every upstream answers HTTP, else 503 naming those that do not; with `redis.url`,
+ * also Redis' state (`redis`) and whether replicas coordinate (`mode`). A probe result is
  * reused for `cacheMs` and concurrent calls share one probe, so a busy load balancer (or a client
  * hammering `/ready`) costs each upstream at most one request per `cacheMs`.
  */
 import { type Plugin, useReadinessCheck } from 'graphql-yoga';
+import type { RedisLink } from '../redis/connection.js';
 import type { UpstreamRegistry } from '../upstreams/index.js';
 
 export interface ReadinessOptions {
@@ -12,6 +14,11 @@ export interface ReadinessOptions {
   cacheMs?: number;
   /** @default '/ready' */
   endpoint?: string;
+  /**
+   * The shared Redis, when configured. Its state is reported but does not make the gateway unready:
+   * without Redis each replica serves alone (`mode: "single-process"`).
+   */
+  redis?: RedisLink;
 }
 
 interface Report {
@@ -31,7 +38,13 @@ async function probeAll(registry: UpstreamRegistry): Promise<Report> {
   return { ready: results.every((result) => result.status === 'fulfilled'), upstreams: report };
 }
 
-export function useReadiness({ registry, cacheMs = 2000, endpoint = '/ready' }: ReadinessOptions): Plugin {
+/** What `/ready` says of Redis: its connection state, and whether the replicas coordinate through it. */
+function redisReport(redis: RedisLink | undefined): Record<string, string> {
+  if (!redis) return {};
+  return { mode: redis.available ? 'replicated' : 'single-process', redis: redis.state };
+}
+
+export function useReadiness({ registry, cacheMs = 2000, endpoint = '/ready', redis }: ReadinessOptions): Plugin {
   let last: { at: number; report: Promise<Report> } | undefined;
   const report = (): Promise<Report> => {
     const now = performance.now();
@@ -43,7 +56,7 @@ export function useReadiness({ registry, cacheMs = 2000, endpoint = '/ready' }: 
     endpoint,
     async check() {
       const { ready, upstreams } = await report();
-      return new Response(JSON.stringify({ ready, upstreams }), {
+      return new Response(JSON.stringify({ ready, upstreams, ...redisReport(redis) }), {
         status: ready ? 200 : 503,
         headers: { 'content-type': 'application/json' },
       });
