@@ -26,6 +26,7 @@ import { useRequestId } from './plugins/use-request-id.js';
 import { useRootRedirect } from './plugins/use-root-redirect.js';
 import { RedisLink } from './redis/connection.js';
 import { buildSchema } from './schema.js';
+import { TraceCluster } from './trace/cluster.js';
 import { TraceHub } from './trace/hub.js';
 import { type SseTransport, createSseTransport } from './transports/sse.js';
 import type { Dispatcher } from './upstreams/http.js';
@@ -73,13 +74,24 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
     onBreakerChange: (change) => logger.info({ event: 'breaker', ...change }, `circuit breaker of upstream "${change.upstream}" is ${change.to}`),
     dispatchers,
   });
-  const traceHub = new TraceHub({
-    intervalMs: config.trace.pollIntervalMs,
-    maxIntervalMs: config.trace.maxPollIntervalMs,
-    recheckMs: config.trace.recheckMs,
-    tailChars: config.trace.tailBytes,
-    slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
-  });
+  const traceHub = new TraceHub(
+    {
+      intervalMs: config.trace.pollIntervalMs,
+      maxIntervalMs: config.trace.maxPollIntervalMs,
+      recheckMs: config.trace.recheckMs,
+      tailChars: config.trace.tailBytes,
+      slowSubscriberGraceMs: Math.max(1, config.trace.slowSubscriberGraceMs),
+    },
+    redis &&
+      new TraceCluster(redis, {
+        // A dead holder's lease expires within an interval, and a follower tries at every half: the
+        // build is polled again within two intervals.
+        leaseMs: config.trace.pollIntervalMs,
+        retryMs: Math.max(10, Math.round(config.trace.pollIntervalMs / 2)),
+        keepBytes: config.trace.tailBytes,
+        streamTtlMs: config.redis.streamTtlMs,
+      }),
+  );
   const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
   // The graphql-sse protocol in both modes (single connection and distinct connections) at
   // /graphql/stream, bounded (transports/sse.ts); yoga itself answers distinct-connection SSE on /graphql.

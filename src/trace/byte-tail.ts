@@ -5,7 +5,7 @@
  * generation to wait for a major collection, no external memory piling up between collections.
  */
 import type { TraceSlice } from '../model.js';
-import type { TracePiece, TraceTail } from './tail.js';
+import type { RawPiece, TracePiece, TraceTail } from './tail.js';
 import { toBoundary } from '../utf8.js';
 import { MAX_CHUNK_BYTES } from './split-slice.js';
 
@@ -102,6 +102,14 @@ export class ByteTail implements TraceTail {
         : Buffer.concat([this.#ring.subarray(at), this.#ring.subarray(0, at + length - this.#ring.length)]).toString('utf8');
     this.#lastRead = { offset: from, nextOffset: to, content };
     return this.#lastRead;
+  }
+
+  rawFrom(offset: number, maxBytes = MAX_CHUNK_BYTES): RawPiece | null {
+    if (offset < this.#start || offset >= this.#end) return null;
+    const to = Math.min(this.#end, offset + maxBytes);
+    const bytes = Buffer.allocUnsafe(to - offset);
+    this.#copyOut(offset, to, bytes);
+    return { offset, nextOffset: to, bytes };
   }
 
   #index(offset: number): number {

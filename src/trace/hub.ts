@@ -10,6 +10,7 @@ import type { BuildModel, Credential, TraceChunkModel, TraceSlice } from '../mod
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import { Channel } from './channel.js';
+import type { TraceCluster } from './cluster.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
 import { splitSlice } from './split-slice.js';
 
@@ -77,20 +78,23 @@ export class TraceHub {
   readonly #streams = new Set<(error?: Error) => void>();
   /** Recent access checks by build and credential: subscribers sharing a token share one check. */
   readonly #checks = new Map<string, { at: number; result: Promise<BuildModel> }>();
+  readonly #cluster: TraceCluster | undefined;
   #closed = false;
   #subscribers = 0;
 
-  constructor(options: Partial<TraceHubOptions> = {}) {
+  /** `cluster`: the replicas sharing Redis, so that one of them polls each watched build for all. */
+  constructor(options: Partial<TraceHubOptions> = {}, cluster?: TraceCluster) {
+    this.#cluster = cluster;
     this.#options = { ...DEFAULT_TRACE_HUB_OPTIONS, ...options };
     for (const [name, value] of Object.entries(this.#options)) {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`trace hub option ${name} must be a positive number, got ${value}`);
     }
   }
 
-  get stats(): { pollers: number; subscribers: number; polls: number } {
+  get stats(): { pollers: number; subscribers: number; polls: number; leases?: { held: number; followed: number } } {
     let polls = 0;
     for (const poller of this.#pollers.values()) polls += poller.polls;
-    return { pollers: this.#pollers.size, subscribers: this.#subscribers, polls };
+    return { pollers: this.#pollers.size, subscribers: this.#subscribers, polls, ...(this.#cluster && { leases: this.#cluster.leases }) };
   }
 
   /** The poller of a build, if one runs (for tests and metrics). */
@@ -175,6 +179,7 @@ export class TraceHub {
     const shuttingDown = new BuildgateError('SHUTTING_DOWN', 'the gateway is shutting down; subscribe again to resume from your last nextOffset');
     for (const stop of [...this.#streams]) stop(shuttingDown);
     for (const poller of [...this.#pollers.values()]) poller.stop();
+    this.#cluster?.close();
   }
 
   /** `offset`: where a trace subscriber starts (undefined for a status subscriber). */
@@ -282,6 +287,7 @@ export class TraceHub {
         () => {
           if (this.#pollers.get(key) === poller) this.#pollers.delete(key);
         },
+        this.#cluster && ((handlers) => this.#cluster!.replicaFor(key, handlers)),
       );
       this.#pollers.set(key, poller);
     }

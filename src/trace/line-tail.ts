@@ -3,7 +3,7 @@
  * characters, the newest read always kept whole.
  */
 import type { TraceSlice } from '../model.js';
-import type { TracePiece, TraceTail } from './tail.js';
+import type { RawPiece, TracePiece, TraceTail } from './tail.js';
 
 /** A bk-ci log's recent lines, as the pieces the poller read, newest last. */
 export class LineTail implements TraceTail {
@@ -52,6 +52,12 @@ export class LineTail implements TraceTail {
     }
     this.#lastRead = { offset, nextOffset, content: parts.join('') };
     return this.#lastRead;
+  }
+
+  /** Whole pieces (at most two, as `readFrom`): a line-numbered log is never cut inside a line. */
+  rawFrom(offset: number): RawPiece | null {
+    const piece = this.readFrom(offset);
+    return piece && { offset: piece.offset, nextOffset: piece.nextOffset, bytes: Buffer.from(piece.content, 'utf8') };
   }
 }
 

@@ -4,13 +4,22 @@
  * It reads with the service credential, else with the credential of a subscriber whose own access check
  * passed; it backs off while nothing changes, honours the upstream's poll-interval hint (GitLab's `Poll-Interval`), and stops when the build ends
  * or its last subscriber leaves.
+ *
+ * With replicas on one Redis (`cluster.ts`), it asks its `BuildReplica` before each poll: as the lease
+ * holder it polls and appends each new piece to the build's stream; as a follower it polls nothing, and
+ * the holder's pieces arrive in `#apply`; without Redis it polls for its own subscribers.
  */
 import { BuildgateError, isRefusal } from '../errors.js';
 import type { BuildModel, Credential } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
+import type { StreamEntry } from './build-stream.js';
+import type { BuildReplica, ReplicaHandlers } from './cluster.js';
 import { createTail } from './create-tail.js';
 import type { TraceTail } from './tail.js';
+
+/** The largest piece appended to a build's stream at once. */
+const MAX_STREAM_PIECE = 1024 * 1024;
 
 export interface PollerOptions {
   /** ms between polls while the log grows. @default 1000 */
@@ -79,6 +88,9 @@ export class BuildPoller {
   #progress: (() => void) | undefined;
   /** Members overrun and waiting out their grace period. */
   readonly #overrun = new WeakSet<PollerMember>();
+  readonly #replica: BuildReplica | undefined;
+  /** True while a poll (or a follower's turn) runs: `#pollNow` then waits for it. */
+  #busy = false;
 
   constructor(
     address: BuildAddress,
@@ -87,6 +99,8 @@ export class BuildPoller {
     start: { offset: number; build: BuildModel },
     options: PollerOptions,
     onStop: () => void,
+    /** This build's part in the replicas sharing Redis; none for a gateway alone. */
+    replicate?: (handlers: ReplicaHandlers) => BuildReplica,
   ) {
     this.address = address;
     this.#adapter = adapter;
@@ -96,7 +110,13 @@ export class BuildPoller {
     this.#onStop = onStop;
     this.build = start.build;
     this.tail = createTail(adapter.traceUnit, start.offset, options.tailChars);
+    this.#replica = replicate?.({ apply: (entry) => this.#apply(entry), pollNow: () => this.#pollNow() });
     this.#schedule(0);
+  }
+
+  /** This replica's role for the build: `local` without Redis. */
+  get role(): 'local' | 'holder' | 'follower' {
+    return this.#replica?.role ?? 'local';
   }
 
   get stopped(): boolean {
@@ -118,6 +138,7 @@ export class BuildPoller {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#abort.abort();
+    this.#replica?.close();
     this.#onStop();
     this.#wakeAll();
   }
@@ -137,6 +158,36 @@ export class BuildPoller {
 
   async #poll(): Promise<void> {
     if (this.#stopped) return;
+    this.#busy = true;
+    try {
+      const replica = this.#replica;
+      if (replica) {
+        const role = await replica.decide();
+        if (this.#stopped) return;
+        if (role === 'follower') {
+          this.#schedule(replica.retryMs);
+          return;
+        }
+        if (role === 'holder' && replica.needsSync && !(await this.#sync(replica))) {
+          this.#schedule(replica.retryMs);
+          return;
+        }
+        if (this.#stopped) return;
+      }
+      await this.#pollUpstream();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** A follower that lost the stream polls at once, unless a poll runs. */
+  #pollNow(): void {
+    if (this.#stopped || this.#busy) return;
+    clearTimeout(this.#timer);
+    this.#schedule(0);
+  }
+
+  async #pollUpstream(): Promise<void> {
     const reader = this.#reader();
     if (!reader) {
       this.#schedule(this.#interval);
@@ -154,14 +205,18 @@ export class BuildPoller {
     try {
       this.polls += 1;
       const build = await this.#adapter.getBuild(call, this.address.projectId, this.address.locator);
-      if (build.status !== this.build?.status || build.attempt !== this.build?.attempt) {
+      const statusChanged = build.status !== this.build?.status || build.attempt !== this.build?.attempt;
+      if (statusChanged) {
         this.statusVersion += 1;
         changed = true;
       }
       this.build = build;
       // Read the log after the status: once the build is terminal, this read holds its last bytes.
       const before = this.tail.end;
-      const wanted = [...this.#members].some((member) => member.wantsTrace);
+      let published = before;
+      // A holder reads the log for every replica, whatever its own subscribers watch.
+      const holder = this.#replica?.role === 'holder';
+      const wanted = holder || [...this.#members].some((member) => member.wantsTrace);
       if (wanted) for await (const slice of this.#adapter.streamTrace(call, this.address.projectId, this.address.locator, {
         offset: this.tail.end,
         attempt: build.attempt,
@@ -171,10 +226,12 @@ export class BuildPoller {
         this.tail.append(slice);
         this.#dropOverrun();
         this.#wakeAll();
+        if (holder) published = await this.#publishFrom(published);
       }
       if (this.tail.end !== before) changed = true;
       if (TERMINAL_STATUSES.has(build.status)) this.ended = true;
       this.#failures = 0;
+      if (holder) await this.#publishState(statusChanged, published);
     } catch (error) {
       if (this.#stopped) return;
       const coded = error instanceof BuildgateError ? error : new BuildgateError('UPSTREAM_ERROR', 'reading the build failed');
@@ -188,6 +245,10 @@ export class BuildPoller {
       this.#failures += 1;
       if (this.#failures >= this.#options.maxFailures || isRefusal(coded)) {
         this.failure = coded;
+        // Every replica's subscribers get it: their followers would read the same upstream with the same outcome.
+        if (this.#replica?.role === 'holder') {
+          void this.#replica.publish({ offset: this.tail.end, nextOffset: this.tail.end, failure: JSON.stringify({ code: coded.code, message: coded.message }) });
+        }
         this.#wakeAll();
         this.stop();
         return;
@@ -201,6 +262,106 @@ export class BuildPoller {
     this.#interval = changed ? this.#options.intervalMs : Math.min(this.#interval * 1.5, this.#options.maxIntervalMs);
     // The interval runs from the start of this poll, so a slow read does not stretch the cadence.
     this.#schedule(Math.max(0, Math.max(this.#interval, this.#hintMs) - (Date.now() - started)));
+  }
+
+  /**
+   * After a poll as the holder: the build when its status changed (or the build ended), else only
+   * keeps the stream alive. A conflict or a lost Redis is handled at the next poll's `decide`.
+   */
+  async #publishState(statusChanged: boolean, published: number): Promise<void> {
+    const replica = this.#replica!;
+    if (replica.role !== 'holder' || published < this.tail.end) return;
+    if (statusChanged || this.ended) {
+      await replica.publish({ offset: this.tail.end, nextOffset: this.tail.end, build: JSON.stringify(this.build), ended: this.ended });
+    } else {
+      await replica.stream.touch().catch(() => {});
+    }
+  }
+
+  /** Appends what the tail holds from `from` to the stream (all of it, as a new start, when `force`); returns where it got to. */
+  async #publishFrom(from: number, force = false): Promise<number> {
+    const replica = this.#replica!;
+    let at = from;
+    if (at < this.tail.start) {
+      at = this.tail.start;
+      force = true;
+    }
+    while (at < this.tail.end && replica.role === 'holder') {
+      const piece = this.tail.rawFrom(at, MAX_STREAM_PIECE);
+      if (!piece) break;
+      if ((await replica.publish({ offset: piece.offset, nextOffset: piece.nextOffset, content: piece.bytes, force })) !== 'ok') break;
+      force = false;
+      at = piece.nextOffset;
+    }
+    return at;
+  }
+
+  /**
+   * On taking the lease: applies what the stream holds beyond this replica's tail, then continues the
+   * stream from where this tail ends, so the next poll neither repeats nor skips a byte. A stream this
+   * tail cannot continue (none yet, or Redis restarted empty, or it ends outside the tail) starts again
+   * from what the tail holds. False when Redis failed meanwhile.
+   */
+  async #sync(replica: BuildReplica): Promise<boolean> {
+    try {
+      for (const entry of await replica.stream.readAfter(replica.lastId)) {
+        replica.lastId = entry.id;
+        this.#apply(entry);
+      }
+      if (this.#stopped) return true;
+      const end = await replica.stream.end();
+      replica.needsSync = false;
+      if (end !== undefined && end >= this.tail.start && end <= this.tail.end) {
+        await this.#publishFrom(end);
+      } else if (this.tail.end > this.tail.start) {
+        await this.#publishFrom(this.tail.start, true);
+      } else {
+        await replica.publish({ offset: this.tail.end, nextOffset: this.tail.end, build: JSON.stringify(this.build), force: true });
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A piece (and state) the holder appended, as a follower applies it: as if this poller had read it. */
+  #apply(entry: StreamEntry): void {
+    if (this.#stopped) return;
+    let changed = false;
+    // A build is as recent as the log it was read with: an older entry (read again after Redis came back) is not.
+    if (entry.build && entry.nextOffset >= this.tail.end) {
+      const build = JSON.parse(entry.build) as BuildModel;
+      if (build.status !== this.build?.status || build.attempt !== this.build?.attempt) {
+        this.statusVersion += 1;
+        changed = true;
+      }
+      this.build = build;
+    }
+    if (entry.nextOffset > entry.offset) {
+      const before = this.tail.end;
+      const bytes = this.#adapter.traceUnit === 'BYTES';
+      this.tail.append({
+        offset: entry.offset,
+        nextOffset: entry.nextOffset,
+        content: bytes ? '' : entry.content.toString('utf8'),
+        size: entry.nextOffset,
+        atEnd: true,
+        ...(bytes && { bytes: entry.content }),
+      });
+      if (this.tail.end !== before) {
+        changed = true;
+        this.#dropOverrun();
+      }
+    }
+    if (entry.failure) {
+      const { code, message } = JSON.parse(entry.failure) as { code: BuildgateError['code']; message: string };
+      this.failure = new BuildgateError(code, message);
+      this.stop();
+      return;
+    }
+    if (entry.ended) this.ended = true;
+    if (changed || this.ended) this.#wakeAll();
+    if (this.ended) this.stop();
   }
 
   /** A member read something: the poller may be waiting for room in the tail. */

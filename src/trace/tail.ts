@@ -22,4 +22,16 @@ export interface TraceTail {
   append(slice: TraceSlice): void;
   /** What the window holds from `offset` on (a bounded piece), or null when `offset` is at the end or outside the window. */
   readFrom(offset: number): TracePiece | null;
+  /**
+   * What the window holds from `offset` on as the upstream sent it (a bounded piece: raw bytes, which may
+   * end inside a character, or whole lines), for another replica's tail; null outside the window.
+   */
+  rawFrom(offset: number, maxBytes: number): RawPiece | null;
+}
+
+/** A piece of log as the upstream sent it: bytes (GitLab) or the UTF-8 of whole lines (bk-ci). */
+export interface RawPiece {
+  offset: number;
+  nextOffset: number;
+  bytes: Buffer;
 }

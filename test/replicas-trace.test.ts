@@ -1,0 +1,184 @@
+/**
+ * Three gateway processes on one real redis-server (issue #14, 2, 5, 6): subscribers spread over the
+ * replicas cost the upstream one trace poll per interval in all; the lease moves when its holder is
+ * SIGKILLed, and every subscriber, resuming on a live replica from its last nextOffset, reassembles the
+ * upstream's log byte for byte; with Redis stopped each replica polls for its own subscribers, and one
+ * poller again once Redis is back; a credential that may not see the build never gets a byte of it.
+ */
+import { type Simulator, startSimulator } from '@buildgate/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
+import { type Replica, startReplicas } from './helpers/replicas.js';
+import { type SubscriptionClient, subscriptionClient, until } from './helpers/subscribe.js';
+
+const INTERVAL_MS = 250;
+const TRACE_ROUTE = 'GET /api/v4/projects/:id/jobs/:job_id/trace';
+const TRACE = `subscription($id: ID!, $offset: Int) { buildTrace(id: $id, offset: $offset) { offset nextOffset content complete } }`;
+/** Five credentials, none of them the gateway's: the holder polls with one of its own subscribers'. */
+const TOKENS: Array<string | undefined> = ['glpat-developer', 'glpat-reporter', 'glpat-root', 'glpat-outsider', undefined];
+
+interface Chunk {
+  offset: number;
+  nextOffset: number;
+  content: string;
+  complete: boolean;
+}
+
+let redis: RedisServer;
+let simulator: Simulator;
+let replicas: Replica[];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  simulator = await startSimulator({ port: 0, tickMs: 50 });
+  replicas = await startReplicas(3, {
+    upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4` }],
+    redis: { url: redis.url },
+    trace: { pollIntervalMs: INTERVAL_MS, maxPollIntervalMs: INTERVAL_MS, recheckMs: 2_000 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all((replicas ?? []).map((replica) => replica.close()));
+  await simulator?.close();
+  await redis?.close();
+});
+
+async function traceReads(): Promise<number> {
+  const stats = (await (await fetch(`${simulator.url}/__sim/stats`)).json()) as { routes: Record<string, number> };
+  return stats.routes[TRACE_ROUTE] ?? 0;
+}
+
+/** A build whose log grows by `bytesPerTick` every 50 ms until the test finishes it. */
+async function growingBuild(project: number, bytesPerTick = 700): Promise<{ upstreamId: number; id: string }> {
+  const created = (await (
+    await fetch(`${simulator.url}/__sim/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project, name: 'replicated', logBytesPerTick: bytesPerTick, totalBytes: 50_000_000 }),
+    })
+  ).json()) as { id: number };
+  // The gateway's global id, as any replica gives it.
+  const response = await fetch(replicas[0]!.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'PRIVATE-TOKEN': 'glpat-root' },
+    body: JSON.stringify({ query: `{ project(upstream: "gitlab", id: "${project}") { build(id: "${created.id}") { id } } }` }),
+  });
+  const { data } = (await response.json()) as { data: { project: { build: { id: string } } } };
+  return { upstreamId: created.id, id: data.project.build.id };
+}
+
+async function finish(upstreamId: number): Promise<void> {
+  const response = await fetch(`${simulator.url}/__sim/jobs/${upstreamId}/finish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"status":"success"}',
+  });
+  await response.arrayBuffer();
+}
+
+async function upstreamLog(project: number, upstreamId: number): Promise<Buffer> {
+  const response = await fetch(`${simulator.url}/api/v4/projects/${project}/jobs/${upstreamId}/trace`, { headers: { 'PRIVATE-TOKEN': 'glpat-root' } });
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/** What a replica's /metrics says of its leases. */
+async function leases(replica: Replica): Promise<{ held: number; followed: number }> {
+  const text = await (await fetch(replica.url.replace('/graphql', '/metrics'))).text();
+  const read = (role: string) => Number(text.match(new RegExp(`buildgate_trace_leases\\{role="${role}"\\} (\\d+)`))?.[1] ?? NaN);
+  return { held: read('held'), followed: read('followed') };
+}
+
+/**
+ * A subscriber that, whenever its stream ends without `complete` (its replica died), subscribes again on
+ * the next live replica from its last nextOffset, and keeps every chunk it got.
+ */
+class ResumingSubscriber {
+  readonly chunks: Chunk[] = [];
+  readonly errors: unknown[] = [];
+  resumes = 0;
+  #client: SubscriptionClient | undefined;
+  done: Promise<void>;
+
+  constructor(
+    readonly id: string,
+    readonly token: string | undefined,
+    public replicaIndex: number,
+    readonly live: () => Replica[],
+  ) {
+    this.done = this.#run();
+  }
+
+  get nextOffset(): number {
+    return this.chunks.at(-1)?.nextOffset ?? 0;
+  }
+
+  get complete(): boolean {
+    return this.chunks.at(-1)?.complete === true;
+  }
+
+  async #run(): Promise<void> {
+    for (let attempt = 0; attempt < 20 && !this.complete; attempt++) {
+      const replica = this.live()[this.replicaIndex % this.live().length]!;
+      this.#client = subscriptionClient('ws', replica.url, this.token ? { 'PRIVATE-TOKEN': this.token } : {});
+      const sub = this.#client.subscribe<Chunk>(TRACE, { id: this.id, offset: this.nextOffset }, (chunk) => this.chunks.push(chunk));
+      const { errors } = await sub.done;
+      await this.#client.dispose();
+      if (this.complete) return;
+      // Only a replica going away may end a stream early; it is then resumed elsewhere.
+      if (errors && !errors.every((error) => /close|socket|1006|SHUTTING_DOWN/i.test(`${error.message} ${error.extensions?.code ?? ''}`))) {
+        this.errors.push(...errors);
+        return;
+      }
+      this.resumes += 1;
+      this.replicaIndex += 1;
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.#client?.dispose() ?? Promise.resolve();
+  }
+
+  /** The chunks joined, checking each continues the last exactly (no byte lost, none repeated). */
+  assembled(): Buffer {
+    let next = 0;
+    for (const chunk of this.chunks) {
+      expect(chunk.offset).toBe(next);
+      next = chunk.nextOffset;
+    }
+    return Buffer.from(this.chunks.map((chunk) => chunk.content).join(''), 'utf8');
+  }
+}
+
+/** Trace reads per interval over `intervals` intervals. */
+async function readsPerInterval(intervals: number): Promise<number> {
+  const before = await traceReads();
+  const started = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, intervals * INTERVAL_MS));
+  return ((await traceReads()) - before) / ((Date.now() - started) / INTERVAL_MS);
+}
+
+describe('three replicas on one Redis', () => {
+  it('serve subscribers on five credentials from one upstream trace poll per interval in all', async () => {
+    const build = await growingBuild(1);
+    const all = () => replicas;
+    const subscribers = Array.from({ length: 30 }, (_, i) => new ResumingSubscriber(build.id, TOKENS[i % TOKENS.length], i % 3, all));
+    await until(() => subscribers.every((s) => s.chunks.length > 0), 20_000, 'every subscriber to receive');
+    await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, 5_000, 'one lease holder');
+    const perInterval = await readsPerInterval(12);
+    // One poller in all (three, one per replica, before): a poll in flight at either end may add one.
+    expect(perInterval).toBeGreaterThan(0.6);
+    expect(perInterval).toBeLessThan(1.35);
+    const roles = await Promise.all(replicas.map(leases));
+    expect(roles.map((r) => r.held).sort()).toEqual([0, 0, 1]);
+    expect(roles.map((r) => r.followed).sort()).toEqual([0, 1, 1]);
+    await finish(build.upstreamId);
+    await Promise.all(subscribers.map((s) => s.done));
+    const log = await upstreamLog(1, build.upstreamId);
+    for (const subscriber of subscribers) {
+      expect(subscriber.errors).toEqual([]);
+      expect(subscriber.complete).toBe(true);
+      expect(subscriber.assembled().equals(log)).toBe(true);
+    }
+  }, 60_000);
+});
