@@ -125,9 +125,11 @@ class ResumingSubscriber {
       const { errors } = await sub.done;
       await this.#client.dispose();
       if (this.complete) return;
-      // Only a replica going away may end a stream early; it is then resumed elsewhere.
-      if (errors && !errors.every((error) => /close|socket|1006|SHUTTING_DOWN/i.test(`${error.message} ${error.extensions?.code ?? ''}`))) {
-        this.errors.push(...errors);
+      // Only a replica going away may end a stream early (the socket closes: an error without a code, or
+      // SHUTTING_DOWN); any coded error is a failure.
+      const coded = (errors ?? []).filter((error) => error.extensions?.code && error.extensions.code !== 'SHUTTING_DOWN');
+      if (coded.length > 0) {
+        this.errors.push(...coded);
         return;
       }
       this.resumes += 1;
@@ -175,6 +177,100 @@ describe('three replicas on one Redis', () => {
     await finish(build.upstreamId);
     await Promise.all(subscribers.map((s) => s.done));
     const log = await upstreamLog(1, build.upstreamId);
+    for (const subscriber of subscribers) {
+      expect(subscriber.errors).toEqual([]);
+      expect(subscriber.complete).toBe(true);
+      expect(subscriber.assembled().equals(log)).toBe(true);
+    }
+  }, 60_000);
+});
+
+describe('credentials across replicas', () => {
+  it('never sends a byte to a credential that may not see the build, though another replica polls it with one that may', async () => {
+    const build = await growingBuild(2);
+    const all = () => replicas;
+    const members = [0, 1, 2].map((i) => new ResumingSubscriber(build.id, 'glpat-developer', i, all));
+    await until(() => members.every((s) => s.chunks.length > 0), 20_000, 'the members to receive');
+    // The outsider asks every replica: the holder and the followers alike hold the log in their tails.
+    const outsiders = replicas.map((replica) => subscriptionClient('ws', replica.url, { 'PRIVATE-TOKEN': 'glpat-outsider' }));
+    const attempts = outsiders.map((client) => client.subscribe<Chunk>(TRACE, { id: build.id }));
+    const ends = await Promise.all(attempts.map((attempt) => attempt.done));
+    for (const [i, end] of ends.entries()) {
+      expect(attempts[i]!.values).toEqual([]);
+      expect(end.errors?.[0]?.extensions?.code).toMatch(/NOT_FOUND|FORBIDDEN/);
+    }
+    await Promise.all(outsiders.map((client) => client.dispose()));
+    await finish(build.upstreamId);
+    await Promise.all(members.map((s) => s.done));
+    const log = await upstreamLog(2, build.upstreamId);
+    for (const member of members) expect(member.assembled().equals(log)).toBe(true);
+  }, 60_000);
+});
+
+describe('Redis lost and back', () => {
+  it('falls back to a poller per replica within two intervals, with no error or gap, and to one poller once Redis is back', async () => {
+    const build = await growingBuild(1);
+    const all = () => replicas;
+    const subscribers = Array.from({ length: 12 }, (_, i) => new ResumingSubscriber(build.id, TOKENS[i % TOKENS.length], i % 3, all));
+    await until(() => subscribers.every((s) => s.chunks.length > 0), 20_000, 'every subscriber to receive');
+    await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, 5_000, 'one lease holder');
+
+    await redis.stop();
+    await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_MS));
+    const alone = await readsPerInterval(8);
+    // Each replica polls for its own subscribers now.
+    expect(alone).toBeGreaterThan(2.3);
+    const during = subscribers.map((s) => s.nextOffset);
+    await until(() => subscribers.every((s, i) => s.nextOffset > during[i]!), 10_000, 'every subscriber to go on receiving without Redis');
+
+    await redis.start();
+    await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, 10_000, 'one lease holder again');
+    const together = await readsPerInterval(8);
+    expect(together).toBeLessThan(1.4);
+
+    await finish(build.upstreamId);
+    await Promise.all(subscribers.map((s) => s.done));
+    const log = await upstreamLog(1, build.upstreamId);
+    for (const subscriber of subscribers) {
+      expect(subscriber.errors).toEqual([]);
+      expect(subscriber.resumes).toBe(0);
+      expect(subscriber.assembled().equals(log)).toBe(true);
+    }
+  }, 60_000);
+});
+
+describe('a lease holder SIGKILLed mid-stream', () => {
+  it('hands the lease to another replica within two intervals; its subscribers resume elsewhere byte for byte', async () => {
+    const build = await growingBuild(1);
+    const killed = new Set<Replica>();
+    const live = () => replicas.filter((replica) => !killed.has(replica));
+    const subscribers = Array.from({ length: 15 }, (_, i) => new ResumingSubscriber(build.id, TOKENS[i % TOKENS.length], i % 3, live));
+    await until(() => subscribers.every((s) => s.chunks.length > 1), 20_000, 'every subscriber to receive');
+    let holder: Replica | undefined;
+    await until(async () => {
+      const roles = await Promise.all(replicas.map(leases));
+      holder = replicas[roles.findIndex((role) => role.held === 1)];
+      return holder !== undefined;
+    }, 5_000, 'a lease holder');
+
+    killed.add(holder!);
+    const killedAt = Date.now();
+    await holder!.kill();
+    let takenAfter = Number.NaN;
+    await until(async () => {
+      const roles = await Promise.all(live().map(leases));
+      if (roles.some((role) => role.held === 1)) takenAfter = Date.now() - killedAt;
+      return !Number.isNaN(takenAfter);
+    }, 5_000, 'another replica to take the lease');
+    // Two intervals, and what it takes to ask two replicas' /metrics.
+    expect(takenAfter).toBeLessThan(2 * INTERVAL_MS + 150);
+    const reads = await traceReads();
+    await until(async () => (await traceReads()) > reads + 2, 5_000, 'the new holder to poll');
+
+    await finish(build.upstreamId);
+    await Promise.all(subscribers.map((s) => s.done));
+    const log = await upstreamLog(1, build.upstreamId);
+    expect(subscribers.filter((s) => s.resumes > 0).length).toBeGreaterThanOrEqual(5);
     for (const subscriber of subscribers) {
       expect(subscriber.errors).toEqual([]);
       expect(subscriber.complete).toBe(true);
