@@ -86,7 +86,7 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       new TraceCluster(redis, {
         // A dead holder's lease expires within an interval, and a follower tries at every half: the
         // build is polled again within two intervals.
-        leaseMs: config.trace.pollIntervalMs,
+        leaseMs: config.redis.leaseMs ?? config.trace.pollIntervalMs,
         retryMs: Math.max(10, Math.round(config.trace.pollIntervalMs / 2)),
         keepBytes: config.trace.tailBytes,
         streamTtlMs: config.redis.streamTtlMs,

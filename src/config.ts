@@ -130,6 +130,12 @@ const redisSchema = z
       .min(1_000)
       .default(300_000)
       .describe("ms a build's log stream is kept in Redis after its last poll"),
+    leaseMs: z
+      .number()
+      .int()
+      .min(10)
+      .optional()
+      .describe("ms a watched build's lease outlives its holder's last refresh (refreshed every third of it); default trace.pollIntervalMs, so another replica polls within two intervals of a holder's death"),
   })
   .strict();
 

@@ -1,0 +1,182 @@
+/**
+ * What the replicas keep in Redis, and how they use it (issue #14, 2, 5), with two gateways in this
+ * process on one real redis-server: a bk-ci log (offsets in lines) and `buildStatus` served to a
+ * follower from the holder's stream; the stream trimmed to `trace.tailBytes`, expiring, and the lease
+ * released when the last watcher leaves; and a gateway whose Redis cannot be reached, which starts,
+ * says so, and serves alone.
+ */
+import { type Simulator, startSimulator } from '@buildgate/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { type Gateway, startGateway } from '../src/server.js';
+import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
+import { subscriptionClient, until } from './helpers/subscribe.js';
+
+const TRACE = `subscription($id: ID!, $offset: Int) { buildTrace(id: $id, offset: $offset) { offset nextOffset content complete } }`;
+const STATUS = `subscription($id: ID!) { buildStatus(id: $id) { status } }`;
+const TAIL_BYTES = 4096;
+
+interface Chunk {
+  offset: number;
+  nextOffset: number;
+  content: string;
+  complete: boolean;
+}
+
+let redis: RedisServer;
+let simulator: Simulator;
+let gateways: Gateway[];
+
+function configFor(redisUrl: string) {
+  return parseConfig({
+    port: 0,
+    logLevel: 'silent',
+    upstreams: [
+      { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4`, token: 'glpat-developer' },
+      { name: 'bkci', kind: 'bkci-apigw', baseUrl: `${simulator.url}/ms/openapi/api/apigw/v3`, token: 'alice' },
+    ],
+    // Four gateways' worth of work share this process's event loop: a lease that outlives a stall.
+    redis: { url: redisUrl, keyPrefix: 'streams-test:', streamTtlMs: 60_000, leaseMs: 1_000 },
+    trace: { pollIntervalMs: 100, maxPollIntervalMs: 100, tailBytes: TAIL_BYTES },
+  });
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  simulator = await startSimulator({ port: 0, tickMs: 40, jobTicks: 25, pendingTicks: 1 });
+  gateways = await Promise.all([0, 1].map(() => startGateway(configFor(redis.url))));
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all((gateways ?? []).map((gateway) => gateway.close()));
+  await simulator?.close();
+  await redis?.close();
+});
+
+async function graphql(gateway: Gateway, query: string): Promise<any> {
+  const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  return ((await response.json()) as { data: any }).data;
+}
+
+const simPost = (path: string, body: unknown) =>
+  fetch(`${simulator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json()) as Promise<any>;
+
+function assemble(chunks: Chunk[]): string {
+  for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.offset).toBe(chunks[i - 1]!.nextOffset);
+  return chunks.map((chunk) => chunk.content).join('');
+}
+
+describe('a follower', () => {
+  it("serves a bk-ci log by line numbers from the holder's stream, the same lines as the holder", async () => {
+    let build: { id: string; upstreamId: string; attempt: number } | undefined;
+    await until(async () => {
+      const data = await graphql(gateways[0]!, '{ project(upstream: "bkci", id: "demo") { pipeline(id: "p-demo") { builds(first: 5, scope: [RUNNING]) { nodes { id upstreamId attempt } } } } }');
+      build = data.project.pipeline.builds.nodes[0];
+      return build !== undefined;
+    }, 20_000, 'a running bk-ci build');
+    const clients = gateways.map((gateway) => subscriptionClient('ws', gateway.url));
+    const address = { upstream: 'bkci', projectId: 'demo', locator: `p-demo/${build!.upstreamId}` };
+    const roles = new Set<string | undefined>();
+    const polls: number[] = [];
+    const subs = clients.map((client, i) =>
+      client.subscribe<Chunk>(TRACE, { id: build!.id, offset: 0 }, (chunk) => {
+        const poller = gateways[i]!.traceHub.poller(address);
+        roles.add(poller?.role);
+        if (poller?.role === 'follower') polls.push(poller.polls);
+      }),
+    );
+    const ends = await Promise.all(subs.map((sub) => sub.done));
+    await Promise.all(clients.map((client) => client.dispose()));
+    for (const end of ends) expect(end.errors).toBeUndefined();
+    const [first, second] = subs.map((sub) => assemble(sub.values));
+    expect(subs.every((sub) => sub.values.at(-1)!.complete)).toBe(true);
+    expect(second).toBe(first);
+    const response = await fetch(
+      `${simulator.url}/ms/openapi/api/apigw/v3/projects/demo/pipelines/p-demo/builds/${build!.upstreamId}/logs/after?start=0&executeCount=${build!.attempt}`,
+      { headers: { 'X-DEVOPS-UID': 'admin' } },
+    );
+    const body = (await response.json()) as { data: { logs: Array<{ message: string }> } };
+    expect(first!.startsWith(body.data.logs.map((line) => `${line.message}\n`).join(''))).toBe(true);
+    // One gateway read the upstream; the other only its stream.
+    expect(roles.has('holder') && roles.has('follower')).toBe(true);
+    expect(polls.every((n) => n === 0)).toBe(true);
+  }, 40_000);
+
+  it('follows buildStatus on the holder\'s polls to the terminal status', async () => {
+    const created = await simPost('/__sim/jobs', { project: 1, name: 'status', logBytesPerTick: 200, totalBytes: 50_000_000 });
+    const data = await graphql(gateways[0]!, `{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`);
+    const clients = gateways.map((gateway) => subscriptionClient('sse', gateway.url));
+    const subs = clients.map((client) => client.subscribe<{ status: string }>(STATUS, { id: data.project.build.id }));
+    await until(() => subs.every((sub) => sub.values.length > 0), 10_000, 'the first status on both');
+    const locator = { upstream: 'gitlab', projectId: '1', locator: String(created.id) };
+    await until(() => gateways.map((g) => g.traceHub.poller(locator)?.role).sort().join() === 'follower,holder', 5_000, 'a holder and a follower');
+    const follower = gateways.findIndex((g) => g.traceHub.poller(locator)?.role === 'follower');
+    const polls = gateways[follower]!.traceHub.poller(locator)!.polls;
+    await simPost(`/__sim/jobs/${created.id}/finish`, { status: 'failed' });
+    const ends = await Promise.all(subs.map((sub) => sub.done));
+    await Promise.all(clients.map((client) => client.dispose()));
+    for (const [i, sub] of subs.entries()) {
+      expect(ends[i]!.errors).toBeUndefined();
+      expect(sub.values.map((v) => v.status)).toEqual(['RUNNING', 'FAILED']);
+    }
+    // The follower never asked the upstream.
+    expect(gateways[follower]!.traceHub.poller(locator)?.polls ?? polls).toBe(polls);
+    expect(polls).toBe(0);
+  }, 30_000);
+});
+
+describe('what Redis keeps', () => {
+  it("keeps a build's stream trimmed to trace.tailBytes and expiring, and releases the lease when the last watcher leaves", async () => {
+    const created = await simPost('/__sim/jobs', { project: 1, name: 'trimmed', logBytesPerTick: 1500, totalBytes: 50_000_000 });
+    const data = await graphql(gateways[0]!, `{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`);
+    const clients = gateways.map((gateway) => subscriptionClient('ws', gateway.url));
+    const subs = clients.map((client) => client.subscribe<Chunk>(TRACE, { id: data.project.build.id }));
+    await until(() => subs.every((sub) => (sub.values.at(-1)?.nextOffset ?? 0) > 6 * TAIL_BYTES), 20_000, 'the log to outgrow the stream');
+    const client = redis.client();
+    const stream = `streams-test:trace:{${JSON.stringify(['gitlab', '1', String(created.id)])}}`;
+    const entries = await client.xrangeBuffer(stream, '-', '+');
+    const held = entries.reduce((sum, [, fields]) => sum + fields[fields.findIndex((f) => f.toString() === 'c') + 1]!.length, 0);
+    expect(entries.length).toBeGreaterThan(0);
+    // The last tailBytes, and at most the one piece that straddles its start.
+    expect(held).toBeLessThanOrEqual(TAIL_BYTES + 1500 * 4);
+    const ttl = await client.pttl(stream);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    const lease = `mutex:streams-test:lease:{${JSON.stringify(['gitlab', '1', String(created.id)])}}`;
+    expect(await client.exists(lease)).toBe(1);
+    for (const sub of subs) sub.stop();
+    await Promise.all(clients.map((c) => c.dispose()));
+    await until(async () => (await client.exists(lease)) === 0, 2_000, 'the lease to be released');
+    // Released, not expired: gone well before its time would have run out.
+    expect(await client.exists(stream)).toBe(1);
+    await simPost(`/__sim/jobs/${created.id}/finish`, { status: 'success' });
+  }, 30_000);
+});
+
+describe('Redis unreachable at start', () => {
+  it('starts, says so on /ready and /metrics, and serves subscriptions alone', async () => {
+    const dead = await startRedisServer();
+    await dead.close();
+    const lonely = await startGateway(configFor(dead.url));
+    try {
+      const ready = await fetch(lonely.url.replace('/graphql', '/ready'));
+      expect(ready.status).toBe(200);
+      const report = (await ready.json()) as Record<string, unknown>;
+      expect(report.mode).toBe('single-process');
+      expect(report.redis).toMatch(/connecting|down/);
+      const metrics = await (await fetch(lonely.url.replace('/graphql', '/metrics'))).text();
+      expect(metrics).toMatch(/^buildgate_redis_up 0$/m);
+      const created = await simPost('/__sim/jobs', { project: 1, name: 'alone', logBytesPerTick: 300, totalBytes: 6000 });
+      const data = await graphql(lonely, `{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`);
+      const client = subscriptionClient('ws', lonely.url);
+      const sub = client.subscribe<Chunk>(TRACE, { id: data.project.build.id });
+      const end = await sub.done;
+      await client.dispose();
+      expect(end.errors).toBeUndefined();
+      const log = await (await fetch(`${simulator.url}/api/v4/projects/1/jobs/${created.id}/trace`)).text();
+      expect(assemble(sub.values)).toBe(log);
+    } finally {
+      await lonely.close();
+    }
+  }, 30_000);
+});
