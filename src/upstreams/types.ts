@@ -42,6 +42,12 @@ export interface CallContext {
    */
   budget?: UpstreamBudget;
   /**
+   * Not charged to the credential's per-minute budget (`upstreams[].budgetPerMinute`): for the gateway's
+   * own calls, bounded by their own schedule rather than by what clients ask (the trace hub's shared
+   * pollers, one poll per interval per build whoever watches; readiness probes).
+   */
+  unmetered?: boolean;
+  /**
    * Told the ms an upstream asks its pollers to wait between reads (GitLab's `Poll-Interval` header),
    * whenever a response carries one: the trace poller's hint, without it reading headers.
    */
