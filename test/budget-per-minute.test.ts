@@ -101,6 +101,17 @@ describe('one budget per credential across replicas on one Redis', () => {
     expect((await a!.stats()).total).toBe(BUDGET);
   });
 
+  it('holds for concurrent requests: two 5-build operations at once through A and B make 6 requests in all', async () => {
+    const [a, b] = await replicas(2, { shared: true });
+    const builds = (ids: number[]) => `{ project(upstream: "gitlab", id: "1") { ${ids.map((id) => `b${id}: build(id: "${id}") { id }`).join(' ')} } }`;
+    const headers = { 'PRIVATE-TOKEN': DEVELOPER };
+    const answers = await Promise.all([a!.graphql(builds([6, 7, 8, 9, 10]), undefined, headers), b!.graphql(builds([11, 12, 13, 14, 15]), undefined, headers)]);
+    const refused = answers.flatMap(codes);
+    expect(refused).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(answers.flatMap((answer) => Object.values(answer.data!.project).filter(Boolean))).toHaveLength(BUDGET);
+    expect((await a!.stats()).total).toBe(BUDGET);
+  });
+
   it('leaves another credential its own budget', async () => {
     const [a, b] = await replicas(2, { shared: true });
     await readAll(a!, [6, 7, 8, 9, 10, 11], DEVELOPER);
