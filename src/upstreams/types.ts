@@ -43,8 +43,10 @@ export interface CallContext {
   budget?: UpstreamBudget;
   /**
    * Not charged to the credential's per-minute budget (`upstreams[].budgetPerMinute`): for the gateway's
-   * own calls, bounded by their own schedule rather than by what clients ask (the trace hub's shared
-   * pollers, one poll per interval per build whoever watches; readiness probes).
+   * own calls, bounded by their schedule rather than by what clients ask. The trace hub's shared pollers
+   * make one poll per interval per build however many watch, with whichever credential may read; charged,
+   * they would bill that one credential for every watcher, and once it was spent end every stream.
+   * Readiness probes likewise.
    */
   unmetered?: boolean;
   /**
