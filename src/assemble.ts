@@ -73,6 +73,7 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
     // Open and closed again at info: an operator sees when an upstream went unwell and when it came back.
     onBreakerChange: (change) => logger.info({ event: 'breaker', ...change }, `circuit breaker of upstream "${change.upstream}" is ${change.to}`),
     dispatchers,
+    redis,
   });
   const traceHub = new TraceHub(
     {

@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: 'The upstream needs a credential, or refused the one given.',
   FORBIDDEN: 'The credential may see the object but not do this to it.',
   BAD_USER_INPUT: 'An argument is malformed or out of range.',
-  RATE_LIMITED: 'The upstream asked us to slow down; retry after `retryAfter` seconds.',
+  RATE_LIMITED: "The upstream asked us to slow down, or the credential used its `upstreams[].budgetPerMinute`; retry after `retryAfter` seconds.",
   UPSTREAM_TIMEOUT: 'The upstream did not answer in time.',
   UPSTREAM_UNAVAILABLE: 'The upstream could not be reached.',
   UPSTREAM_ERROR: 'The upstream answered with an error or a body we could not read.',

@@ -14,6 +14,7 @@
  * | RequestRefusedError      | BAD_USER_INPUT              | upstream                             |
  * | UpstreamBodyError        | UPSTREAM_ERROR              | upstream                             |
  * | UpstreamBudgetError      | UPSTREAM_BUDGET_EXCEEDED    | upstream, limit, max                 |
+ * | CredentialBudgetError    | RATE_LIMITED                | upstream, retryAfter, limit, max     |
  */
 import { BuildgateError, type ErrorCode, codeForStatus } from '../errors.js';
 
@@ -139,9 +140,28 @@ export class UpstreamBudgetError extends UpstreamCallError {
 }
 
 /**
+ * The credential's upstream requests this minute reached `upstreams[].budgetPerMinute` (see
+ * credential-budget.ts): the call was not sent. Our refusal, not the upstream's, so no `status`; the
+ * same code as GitLab's own 429, since a client does the same thing: wait `retryAfter` seconds.
+ */
+export class CredentialBudgetError extends UpstreamCallError {
+  readonly retryAfter: number;
+  readonly max: number;
+
+  constructor(upstream: string, max: number, retryAfter: number) {
+    super('RATE_LIMITED', `this credential has used its ${max} requests a minute to upstream "${upstream}" (upstreams[].budgetPerMinute); retry after ${retryAfter} s`, upstream, {
+      extensions: { retryAfter, limit: 'budgetPerMinute', max },
+    });
+    this.retryAfter = retryAfter;
+    this.max = max;
+  }
+}
+
+/**
  * Unreachable, timed out or 5xx: what says the upstream itself is unwell, and what the breaker counts.
- * Not an answered 4xx, not our abort, an open circuit, a refused request or a spent budget: a client's
- * bad input must never open the breaker for every other client.
+ * Not an answered 4xx, not our abort, an open circuit, a refused request or a spent budget (the
+ * operation's, or the credential's per minute): a client's bad input must never open the breaker for
+ * every other client.
  */
 export function isUpstreamFault(error: unknown): boolean {
   if (error instanceof UpstreamStatusError) return error.statusCode >= 500;

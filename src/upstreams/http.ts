@@ -60,13 +60,15 @@ export interface UpstreamHttpOptions {
    * Reads an upstream's own error body (JSON or not) for the message and, where the upstream means
    * something other than the HTTP status says, the code. @default GitLab's `{message}` / `{error}`
    */
+  describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined;
   /** Sees every request sent (for metrics). */
   observe?: (event: UpstreamRequestEvent) => void;
   /** Retries of idempotent reads. @default DEFAULT_RETRY_POLICY */
   retry?: Partial<RetryPolicyOptions>;
   /** The circuit breaker. @default { threshold: 5, cooldownMs: 5000 } */
   breaker?: Partial<CircuitBreakerOptions>;
-  describeError?: (status: number, body: string) => { message?: string; code?: ErrorCode; extensions?: Record<string, unknown> } | undefined;
+  /** Charged before each attempt (retries too); throws to refuse it unsent (the credential's per-minute budget). @default none */
+  chargeCredential?: (call: CallContext) => Promise<void>;
   /**
    * Sends the requests instead of an own Pool (e.g. a bench's constant answers, or an undici `MockAgent`);
    * `connections` and `connectTimeout` are then its business, and closing it is its owner's. @default a Pool
@@ -99,6 +101,7 @@ export class UpstreamHttp {
   readonly #describeError: NonNullable<UpstreamHttpOptions['describeError']>;
   readonly #retry: RetryPolicyOptions;
   readonly #observe: UpstreamHttpOptions['observe'];
+  readonly #chargeCredential: UpstreamHttpOptions['chargeCredential'];
   readonly #timeouts: { headers: number; body: number };
   readonly breaker: CircuitBreaker;
   /** Counters for metrics: requests sent, and retries among them. */
@@ -137,6 +140,7 @@ export class UpstreamHttp {
     this.#describeError = describeError;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#observe = options.observe;
+    this.#chargeCredential = options.chargeCredential;
     this.#timeouts = { headers: headersTimeout, body: bodyTimeout };
     this.breaker = new CircuitBreaker(upstream, { threshold: 5, cooldownMs: 5000, ...options.breaker });
     this.#origin = url.origin;
@@ -205,7 +209,7 @@ export class UpstreamHttp {
 
   /** One GET of the base URL: any HTTP answer means reachable. */
   async probe(signal?: AbortSignal): Promise<void> {
-    const response = await this.getStream({ signal }, { path: '', acceptStatuses: [400, 401, 403, 404, 405, 406] });
+    const response = await this.getStream({ signal, unmetered: true }, { path: '', acceptStatuses: [400, 401, 403, 404, 405, 406] });
     await response.dump();
   }
 
@@ -248,12 +252,14 @@ export class UpstreamHttp {
 
   async #sendOnce<T>(call: CallContext, method: 'GET' | 'POST', request: UpstreamRequest, read: BodyReader<T>, payload?: unknown): Promise<UpstreamResponse<T>> {
     // What is left of the GraphQL request's deadline bounds this call's waits.
-    const left = call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - Date.now();
-    if (left <= 0) {
-      throw new UpstreamAbortedError(this.upstream, 'deadline');
-    }
+    let left = this.#timeLeft(call);
     // Before sending: an operation past its budget makes no further call (a retry is a call too).
     call.budget?.chargeCall(this.upstream);
+    if (this.#chargeCredential) {
+      await this.#chargeCredential(call);
+      // Asking Redis took some of it.
+      left = this.#timeLeft(call);
+    }
     this.counts.requests += 1;
     const started = performance.now();
     const headers: Record<string, string> = request.headers ? { accept: 'application/json', ...request.headers } : { accept: 'application/json' };
@@ -303,6 +309,12 @@ export class UpstreamHttp {
       if (error instanceof BuildgateError) throw error;
       throw this.#networkError(error);
     }
+  }
+
+  #timeLeft(call: CallContext): number {
+    const left = call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - Date.now();
+    if (left <= 0) throw new UpstreamAbortedError(this.upstream, 'deadline');
+    return left;
   }
 
   #observed(method: string, path: string, status: string, started: number): void {
@@ -379,7 +391,6 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.on('error', () => {});
   body.destroy();
 }
-
 
 /** Reads a body as text, or answers undefined (and drops the rest) once it passes `limit` bytes. */
 async function readBounded(body: Dispatcher.ResponseData['body'], limit: number, charge: Charge = FREE): Promise<string | undefined> {

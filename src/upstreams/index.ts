@@ -5,7 +5,9 @@
 import type { UpstreamConfig } from '../config.js';
 import type { UpstreamRequestEvent } from './routes.js';
 import type { Credential } from '../model.js';
+import type { RedisLink } from '../redis/connection.js';
 import type { BreakerStateChange } from './circuit-breaker.js';
+import { CredentialBudget } from './credential-budget.js';
 import { type Dispatcher, UpstreamHttp } from './http.js';
 import { type UpstreamKindDescriptor, descriptorOf } from './kinds/index.js';
 import type { Upstream, UpstreamStats } from './types.js';
@@ -32,6 +34,8 @@ export interface UpstreamRegistryOptions {
   onBreakerChange?: (change: BreakerStateChange) => void;
   /** Replace the connection pool of the upstreams they are named for (a bench's constant answers, a test's MockAgent). */
   dispatchers?: Readonly<Record<string, Dispatcher>>;
+  /** The Redis the replicas share: each `budgetPerMinute` is then counted across them all. @default per process */
+  redis?: RedisLink;
 }
 
 export class UpstreamRegistry {
@@ -39,9 +43,10 @@ export class UpstreamRegistry {
   readonly #clients: UpstreamHttp[] = [];
 
   constructor(configs: readonly UpstreamConfig[], options: UpstreamRegistryOptions = {}) {
-    const { observe, onBreakerChange, dispatchers = {} } = options;
+    const { observe, onBreakerChange, dispatchers = {}, redis } = options;
     for (const config of configs) {
       const descriptor = descriptorOf(config.kind);
+      const budget = config.budgetPerMinute === undefined ? undefined : new CredentialBudget({ upstream: config.name, perMinute: config.budgetPerMinute, redis });
       const http = new UpstreamHttp({
         observe,
         upstream: config.name,
@@ -53,6 +58,7 @@ export class UpstreamRegistry {
         retry: { maxRetries: config.retries },
         breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs, onStateChange: onBreakerChange },
         ...descriptor.http,
+        chargeCredential: budget && ((call) => budget.charge(call)),
         dispatcher: Object.hasOwn(dispatchers, config.name) ? dispatchers[config.name] : undefined,
       });
       this.#clients.push(http);

@@ -42,6 +42,14 @@ export interface CallContext {
    */
   budget?: UpstreamBudget;
   /**
+   * Not charged to the credential's per-minute budget (`upstreams[].budgetPerMinute`): for the gateway's
+   * own calls, bounded by their schedule rather than by what clients ask. The trace hub's shared pollers
+   * make one poll per interval per build however many watch, with whichever credential may read; charged,
+   * they would bill that one credential for every watcher, and once it was spent end every stream.
+   * Readiness probes likewise.
+   */
+  unmetered?: boolean;
+  /**
    * Told the ms an upstream asks its pollers to wait between reads (GitLab's `Poll-Interval` header),
    * whenever a response carries one: the trace poller's hint, without it reading headers.
    */
