@@ -11,7 +11,7 @@ import { credentialDigest } from '../src/upstreams/credential-digest.js';
 import { type Gateway, startGateway } from '../src/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 import { type GraphQLResponse, type Stack, codes, stackOf } from './helpers/stack.js';
-import { until } from './helpers/subscribe.js';
+import { subscriptionClient, until } from './helpers/subscribe.js';
 
 const BUDGET = 6;
 const DEVELOPER = 'glpat-developer';
@@ -35,7 +35,7 @@ afterAll(async () => {
  * A gateway with `budgetPerMinute` on the one upstream; with `shared`, on the suite's Redis under a
  * key prefix of its own (gateways started by one test share it): each test starts its budgets afresh.
  */
-async function replicas(count: number, options: { shared: boolean; upstream?: Record<string, unknown> }): Promise<Stack[]> {
+async function replicas(count: number, options: { shared: boolean; upstream?: Record<string, unknown>; trace?: Record<string, unknown> }): Promise<Stack[]> {
   const keyPrefix = `t${++prefixes}:`;
   const started = await Promise.all(
     Array.from({ length: count }, () =>
@@ -46,6 +46,7 @@ async function replicas(count: number, options: { shared: boolean; upstream?: Re
           logLevel: 'silent',
           upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4`, budgetPerMinute: BUDGET, ...options.upstream }],
           ...(options.shared && { redis: { url: redis.url, keyPrefix } }),
+          ...(options.trace && { trace: options.trace }),
         }),
       ),
     ),
@@ -205,4 +206,33 @@ describe('a refusal is not an upstream fault', () => {
     await readAll(a!, [15], REPORTER);
     expect(a!.gateway.registry.get('gitlab')!.stats().breaker).toBe('closed');
   });
+});
+
+describe("the trace hub's shared poller", () => {
+  it('is not charged to the credential it reads with: a watched build streams to its end past the budget', async () => {
+    const [a] = await replicas(1, { shared: true, trace: { pollIntervalMs: 20, maxPollIntervalMs: 20 } });
+    const post = (path: string, body: unknown) =>
+      fetch(`${simulator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
+        const text = await r.text();
+        return text ? JSON.parse(text) : {};
+      }) as Promise<any>;
+    const created = await post('/__sim/jobs', { project: 1, name: 'metered', logBytesPerTick: 100, totalBytes: 5_000 });
+    const found = await a!.graphql(`{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`, undefined, { 'PRIVATE-TOKEN': DEVELOPER });
+    const client = subscriptionClient('sse', a!.gateway.url, { 'PRIVATE-TOKEN': DEVELOPER });
+    const sub = client.subscribe<{ nextOffset: number; complete: boolean }>('subscription($id: ID!) { buildTrace(id: $id) { nextOffset complete } }', { id: found.data!.project.build.id });
+    await until(() => sub.values.length > 0, 5_000, 'the first piece');
+    // The log grows tick by tick: the poller reads it many more times than the budget allows the client.
+    let finished = false;
+    void sub.done.then(() => (finished = true));
+    while (!finished) {
+      const seen = sub.values.length;
+      await post('/__sim/tick?count=5', {});
+      await until(() => finished || sub.values.length > seen, 5_000, 'the poller to read the new log');
+    }
+    const { errors } = await sub.done;
+    await client.dispose();
+    expect(errors).toBeUndefined();
+    expect(sub.values.at(-1)!.complete).toBe(true);
+    expect((await a!.stats()).total).toBeGreaterThan(BUDGET);
+  }, 30_000);
 });

@@ -196,6 +196,9 @@ export class BuildPoller {
     const call: CallContext = {
       credential: reader.credential,
       signal: this.#abort.signal,
+      // One poll per interval serves every watcher whatever their credentials: billed to the one it reads
+      // with, it would spend that credential's budget for everyone and end every stream once spent.
+      unmetered: true,
       onPollIntervalHint: (ms) => {
         this.#hintMs = ms;
       },
