@@ -153,6 +153,42 @@ describe('what Redis keeps', () => {
   }, 30_000);
 });
 
+describe('a Redis that stops answering', () => {
+  it('is treated as lost: a follower polls for its own subscribers, and follows again once Redis answers', async () => {
+    const hung = await startRedisServer();
+    const pair = await Promise.all([0, 1].map(() => startGateway(parseConfig({ ...configFor(hung.url), redis: { url: hung.url, commandTimeoutMs: 200, leaseMs: 1_000 } }))));
+    try {
+      const created = await simPost('/__sim/jobs', { project: 1, name: 'hung', logBytesPerTick: 300, totalBytes: 50_000_000 });
+      const data = await graphql(pair[0]!, `{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`);
+      const address = { upstream: 'gitlab', projectId: '1', locator: String(created.id) };
+      const clients = pair.map((gateway) => subscriptionClient('ws', gateway.url));
+      const subs = clients.map((client) => client.subscribe<Chunk>(TRACE, { id: data.project.build.id }));
+      await until(() => pair.map((g) => g.traceHub.poller(address)?.role).sort().join() === 'follower,holder', 5_000, 'a holder and a follower');
+      await until(() => subs.every((sub) => sub.values.length > 0), 5_000, 'both subscribers to receive');
+      const follower = pair.find((g) => g.traceHub.poller(address)?.role === 'follower')!;
+      const index = pair.indexOf(follower);
+      hung.pause();
+      await until(() => follower.traceHub.poller(address)?.role === 'local', 5_000, 'the follower to poll for itself');
+      const at = subs[index]!.values.at(-1)!.nextOffset;
+      await until(() => subs[index]!.values.at(-1)!.nextOffset > at, 5_000, "the follower's subscriber to go on receiving");
+      hung.resume();
+      await until(() => pair.map((g) => g.traceHub.poller(address)?.role).sort().join() === 'follower,holder', 10_000, 'coordination to resume');
+      await simPost(`/__sim/jobs/${created.id}/finish`, { status: 'success' });
+      const ends = await Promise.all(subs.map((sub) => sub.done));
+      await Promise.all(clients.map((client) => client.dispose()));
+      const log = await (await fetch(`${simulator.url}/api/v4/projects/1/jobs/${created.id}/trace`)).text();
+      for (const [i, sub] of subs.entries()) {
+        expect(ends[i]!.errors).toBeUndefined();
+        expect(assemble(sub.values)).toBe(log);
+      }
+    } finally {
+      hung.resume();
+      await Promise.all(pair.map((gateway) => gateway.close()));
+      await hung.close();
+    }
+  }, 40_000);
+});
+
 describe('Redis unreachable at start', () => {
   it('starts, says so on /ready and /metrics, and serves subscriptions alone', async () => {
     const dead = await startRedisServer();

@@ -119,16 +119,18 @@ export class BuildReplica implements StreamFollower {
       return this.role;
     }
     if (this.role === 'holder' && this.#lease.held) return this.role;
-    const taken = await this.#lease.take();
+    const outcome = await this.#lease.take();
     if (this.#closed) {
-      if (taken) void this.#lease.release();
+      if (outcome === 'taken') void this.#lease.release();
       return this.role;
     }
-    if (taken) {
+    if (outcome === 'taken') {
       this.#become('holder');
       this.needsSync = true;
     } else {
-      this.#become(this.#cluster.link.available ? 'follower' : 'local');
+      // A Redis that stopped answering (but holds its connections open) is as good as lost: followers
+      // would wait on a stream nobody can append to.
+      this.#become(outcome === 'elsewhere' && this.#cluster.link.available ? 'follower' : 'local');
     }
     return this.role;
   }

@@ -53,12 +53,12 @@ export class BuildLease {
     return this.#mutex.isAcquired;
   }
 
-  /** One attempt; false when another replica holds it or Redis cannot be reached. */
-  async take(): Promise<boolean> {
+  /** One attempt: `taken`, `elsewhere` (another replica holds it), or `unreachable` (Redis did not answer in time). */
+  async take(): Promise<'taken' | 'elsewhere' | 'unreachable'> {
     try {
-      return await this.#mutex.tryAcquire();
+      return (await this.#mutex.tryAcquire()) ? 'taken' : 'elsewhere';
     } catch {
-      return false;
+      return 'unreachable';
     }
   }
 

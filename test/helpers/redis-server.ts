@@ -16,6 +16,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
+  /** SIGSTOP: connections stay open, nothing is answered (a hung Redis). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** A client of the test's own, for reading what the gateways wrote. Closed by `close()`. */
   client(): Redis;
   close(): Promise<void>;
@@ -50,6 +54,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const clients: Redis[] = [];
   const stop = async () => {
     if (!child || child.exitCode !== null) return;
+    child.kill('SIGCONT');
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
@@ -62,6 +67,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     async start() {
       if (child && child.exitCode === null) return;
       child = await spawnRedis(port);
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     client() {
       const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 50, 500) });
