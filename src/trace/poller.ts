@@ -15,11 +15,10 @@ import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import type { StreamEntry } from './build-stream.js';
 import type { BuildReplica, ReplicaHandlers } from './cluster.js';
+import { applyEntry, publishFailure, publishFrom, publishState, syncStream } from './stream-sync.js';
 import { createTail } from './create-tail.js';
 import type { TraceTail } from './tail.js';
 
-/** The largest piece appended to a build's stream at once. */
-const MAX_STREAM_PIECE = 1024 * 1024;
 
 export interface PollerOptions {
   /** ms between polls while the log grows. @default 1000 */
@@ -168,7 +167,7 @@ export class BuildPoller {
           this.#schedule(replica.retryMs);
           return;
         }
-        if (role === 'holder' && replica.needsSync && !(await this.#sync(replica))) {
+        if (role === 'holder' && replica.needsSync && !(await syncStream(replica, this, (entry) => this.#apply(entry)))) {
           this.#schedule(replica.retryMs);
           return;
         }
@@ -229,12 +228,12 @@ export class BuildPoller {
         this.tail.append(slice);
         this.#dropOverrun();
         this.#wakeAll();
-        if (holder) published = await this.#publishFrom(published);
+        if (holder) published = await publishFrom(this.#replica!, this.tail, published);
       }
       if (this.tail.end !== before) changed = true;
       if (TERMINAL_STATUSES.has(build.status)) this.ended = true;
       this.#failures = 0;
-      if (holder) await this.#publishState(statusChanged, published);
+      if (holder) await publishState(this.#replica!, this, statusChanged, published);
     } catch (error) {
       if (this.#stopped) return;
       const coded = error instanceof BuildgateError ? error : new BuildgateError('UPSTREAM_ERROR', 'reading the build failed');
@@ -248,10 +247,7 @@ export class BuildPoller {
       this.#failures += 1;
       if (this.#failures >= this.#options.maxFailures || isRefusal(coded)) {
         this.failure = coded;
-        // Every replica's subscribers get it: their followers would read the same upstream with the same outcome.
-        if (this.#replica?.role === 'holder') {
-          void this.#replica.publish({ offset: this.tail.end, nextOffset: this.tail.end, failure: JSON.stringify({ code: coded.code, message: coded.message }) });
-        }
+        if (this.#replica) publishFailure(this.#replica, this, coded);
         this.#wakeAll();
         this.stop();
         return;
@@ -267,103 +263,16 @@ export class BuildPoller {
     this.#schedule(Math.max(0, Math.max(this.#interval, this.#hintMs) - (Date.now() - started)));
   }
 
-  /**
-   * After a poll as the holder: the build when its status changed (or the build ended), else only
-   * keeps the stream alive. A conflict or a lost Redis is handled at the next poll's `decide`.
-   */
-  async #publishState(statusChanged: boolean, published: number): Promise<void> {
-    const replica = this.#replica!;
-    if (replica.role !== 'holder' || published < this.tail.end) return;
-    if (statusChanged || this.ended) {
-      await replica.publish({ offset: this.tail.end, nextOffset: this.tail.end, build: JSON.stringify(this.build), ended: this.ended });
-    } else {
-      await replica.stream.touch().catch(() => {});
-    }
-  }
-
-  /** Appends what the tail holds from `from` to the stream (all of it, as a new start, when `force`); returns where it got to. */
-  async #publishFrom(from: number, force = false): Promise<number> {
-    const replica = this.#replica!;
-    let at = from;
-    if (at < this.tail.start) {
-      at = this.tail.start;
-      force = true;
-    }
-    while (at < this.tail.end && replica.role === 'holder') {
-      const piece = this.tail.rawFrom(at, MAX_STREAM_PIECE);
-      if (!piece) break;
-      if ((await replica.publish({ offset: piece.offset, nextOffset: piece.nextOffset, content: piece.bytes, force })) !== 'ok') break;
-      force = false;
-      at = piece.nextOffset;
-    }
-    return at;
-  }
-
-  /**
-   * On taking the lease: applies what the stream holds beyond this replica's tail, then continues the
-   * stream from where this tail ends, so the next poll neither repeats nor skips a byte. A stream this
-   * tail cannot continue (none yet, or Redis restarted empty, or it ends outside the tail) starts again
-   * from what the tail holds. False when Redis failed meanwhile.
-   */
-  async #sync(replica: BuildReplica): Promise<boolean> {
-    try {
-      for (const entry of await replica.stream.readAfter(replica.lastId)) {
-        replica.lastId = entry.id;
-        this.#apply(entry);
-      }
-      if (this.#stopped) return true;
-      const end = await replica.stream.end();
-      replica.needsSync = false;
-      if (end !== undefined && end >= this.tail.start && end <= this.tail.end) {
-        await this.#publishFrom(end);
-      } else if (this.tail.end > this.tail.start) {
-        await this.#publishFrom(this.tail.start, true);
-      } else {
-        await replica.publish({ offset: this.tail.end, nextOffset: this.tail.end, build: JSON.stringify(this.build), force: true });
-      }
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** A piece (and state) the holder appended, as a follower applies it: as if this poller had read it. */
   #apply(entry: StreamEntry): void {
     if (this.#stopped) return;
-    let changed = false;
-    // A build is as recent as the log it was read with: an older entry (read again after Redis came back) is not.
-    if (entry.build && entry.nextOffset >= this.tail.end) {
-      const build = JSON.parse(entry.build) as BuildModel;
-      if (build.status !== this.build?.status || build.attempt !== this.build?.attempt) {
-        this.statusVersion += 1;
-        changed = true;
-      }
-      this.build = build;
-    }
-    if (entry.nextOffset > entry.offset) {
-      const before = this.tail.end;
-      const bytes = this.#adapter.traceUnit === 'BYTES';
-      this.tail.append({
-        offset: entry.offset,
-        nextOffset: entry.nextOffset,
-        content: bytes ? '' : entry.content.toString('utf8'),
-        size: entry.nextOffset,
-        atEnd: true,
-        ...(bytes && { bytes: entry.content }),
-      });
-      if (this.tail.end !== before) {
-        changed = true;
-        this.#dropOverrun();
-      }
-    }
-    if (entry.failure) {
-      const { code, message } = JSON.parse(entry.failure) as { code: BuildgateError['code']; message: string };
-      this.failure = new BuildgateError(code, message);
+    const outcome = applyEntry(this, this.#adapter.traceUnit, entry);
+    if (outcome.grew) this.#dropOverrun();
+    if (outcome.failed) {
       this.stop();
       return;
     }
-    if (entry.ended) this.ended = true;
-    if (changed || this.ended) this.#wakeAll();
+    if (outcome.changed || this.ended) this.#wakeAll();
     if (this.ended) this.stop();
   }
 
