@@ -5,6 +5,8 @@
  * credential, and is served only while the credential's access was confirmed recently; while Redis is
  * down or stuck, reads go upstream and answer, and caching resumes when it is back.
  */
+import { type Server, type Socket, createServer, connect } from 'node:net';
+import { once } from 'node:events';
 import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
@@ -24,7 +26,7 @@ let a: Stack;
 let b: Stack;
 const gateways: Gateway[] = [];
 
-async function startReplica(): Promise<Stack> {
+async function startReplica(redisUrl = redis.url): Promise<Stack> {
   const gateway = await startGateway(
     parseConfig({
       port: 0,
@@ -32,7 +34,7 @@ async function startReplica(): Promise<Stack> {
       logLevel: 'silent',
       upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${simulator.url}/api/v4` }],
       cache: { enabled: true, ttlMs: 60_000, accessRecheckMs: ACCESS_RECHECK_MS },
-      redis: { url: redis.url, connectTimeoutMs: 300, commandTimeoutMs: COMMAND_TIMEOUT_MS },
+      redis: { url: redisUrl, connectTimeoutMs: 300, commandTimeoutMs: COMMAND_TIMEOUT_MS },
     }),
   );
   gateways.push(gateway);
@@ -215,5 +217,65 @@ describe('the finished-build cache shared through Redis', () => {
     await a.resetStats();
     expect(await read(b, id, 'glpat-developer')).toEqual(first);
     expect((await a.stats()).total).toBe(0);
+  });
+});
+
+/** A TCP relay to the suite's redis-server that can cut one replica off from it, as a partition would. */
+async function startRelay(targetPort: number) {
+  const sockets = new Set<Socket>();
+  let cutOff = false;
+  const server: Server = createServer((client) => {
+    if (cutOff) return client.destroy();
+    const target = connect(targetPort, '127.0.0.1');
+    for (const socket of [client, target]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        target.destroy();
+      });
+    }
+    client.pipe(target).pipe(client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      cutOff = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      cutOff = false;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a mutation through a replica cut off from Redis', () => {
+  it('reaches every replica once that replica is back', async () => {
+    const relay = await startRelay(redis.port);
+    const c = await startReplica(relay.url);
+    try {
+      await until(async () => (await redisState(c)) === 'ready', 10_000, 'Redis ready on the relayed replica');
+      const id = takeBuild();
+      const first = await read(a, id, 'glpat-developer');
+      relay.cut();
+      await until(async () => (await redisState(c)) === 'down', 10_000, 'Redis down on the relayed replica');
+      const erased = await c.graphql('mutation($id: ID!) { eraseBuild(id: $id) { build { erasedAt } } }', { id: first.data!.project.build.id }, { 'PRIVATE-TOKEN': 'glpat-developer' });
+      expect(erased.errors).toBeUndefined();
+      // Until C reaches Redis, nothing tells A: it still serves the entry it has.
+      expect(await read(a, id, 'glpat-developer')).toEqual(first);
+      relay.restore();
+      await until(async () => (await redisState(c)) === 'ready', 10_000, 'Redis back on the relayed replica');
+      // C sends the invalidation it kept as soon as it is back. Otherwise the log would stay for its 60 s
+      // TTL (an access recheck reads the build again, not its log).
+      await until(async () => (await read(a, id, 'glpat-developer')).data?.project.build.trace.size === 0, 3_000, 'A to see the erase made through C');
+    } finally {
+      await c.gateway.close();
+      await relay.close();
+    }
   });
 });
