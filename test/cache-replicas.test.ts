@@ -10,6 +10,9 @@ import { once } from 'node:events';
 import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
+import { RedisFinishedCache, type RedisFinishedCacheOptions } from '../src/loaders/finished-cache-redis.js';
+import { RedisLink } from '../src/redis/connection.js';
+import { Utf8Slice } from '../src/upstreams/utf8-cutter.js';
 import { type Gateway, startGateway } from '../src/server.js';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 import { type Stack, codes, stackOf } from './helpers/stack.js';
@@ -277,5 +280,85 @@ describe('a mutation through a replica cut off from Redis', () => {
       await c.gateway.close();
       await relay.close();
     }
+  });
+});
+
+describe('the Redis cache on its own (a real redis-server, no gateway)', () => {
+  const links: RedisLink[] = [];
+  const cacheOn = async (prefix: string, options: Partial<RedisFinishedCacheOptions> = {}) => {
+    const link = new RedisLink({ url: redis.url, keyPrefix: prefix, connectTimeoutMs: 300, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+    links.push(link);
+    expect(await link.ready(5_000)).toBe(true);
+    return new RedisFinishedCache(link, { maxEntries: 1_000, maxBytes: 16 * 1024, ttlMs: 60_000, accessRecheckMs: 60_000, ...options });
+  };
+  afterAll(async () => {
+    for (const link of links) await link.close();
+  });
+  const developer = { name: 'PRIVATE-TOKEN', value: 'glpat-developer' };
+  const keyOf = (locator: string) => ({ upstream: 'gitlab', projectId: '1', locator });
+  const sliceOf = (text: string) => ({ offset: 0, nextOffset: Buffer.byteLength(text), content: text, size: Buffer.byteLength(text), atEnd: true });
+
+  /** The bookkeeping agrees with itself and with the entries: one member and one size per entry, and their sum. */
+  async function bookkeeping(prefix: string) {
+    const client = redis.client();
+    const bytes = Number((await client.get(`${prefix}cache:bytes`)) ?? 0);
+    const sizes = (await client.hvals(`${prefix}cache:sizes`)).map(Number);
+    const members = await client.zcard(`${prefix}cache:index`);
+    let fields = 0;
+    for (const key of await client.keys(`${prefix}cache:build:*`)) if ((await client.type(key)) === 'hash') fields += await client.hlen(key);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(bytes);
+    expect(members).toBe(sizes.length);
+    expect(fields).toBe(members);
+    return { bytes, entries: members };
+  }
+
+  it('keeps its entries under maxBytes, evicting the oldest first, and its count exact under concurrent writers', async () => {
+    const [one, two] = [await cacheOn('bound:'), await cacheOn('bound:')];
+    const log = 'x'.repeat(1_000);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).setTrace(keyOf(String(i)), developer, '0:1000', sliceOf(log))));
+    for (let i = 40; i < 60; i++) await one.setTrace(keyOf(String(i)), developer, '0:1000', sliceOf(log));
+    const { bytes, entries } = await bookkeeping('bound:');
+    expect(bytes).toBeLessThanOrEqual(16 * 1024);
+    expect(entries).toBeGreaterThan(5);
+    expect(await two.getTrace(keyOf('59'), developer, '0:1000')).toEqual(sliceOf(log));
+    expect(await two.getTrace(keyOf('40'), developer, '0:1000')).toBeUndefined();
+  });
+
+  it('keeps at most maxEntries', async () => {
+    const cache = await cacheOn('entries:', { maxEntries: 5 });
+    for (let i = 0; i < 12; i++) await cache.setTrace(keyOf(String(i)), developer, `0:${i}`, sliceOf('abc'));
+    expect((await bookkeeping('entries:')).entries).toBe(5);
+    expect(await cache.getTrace(keyOf('11'), developer, '0:11')).toEqual(sliceOf('abc'));
+    expect(await cache.getTrace(keyOf('6'), developer, '0:6')).toBeUndefined();
+  });
+
+  it("counts right again within one TTL after Redis's own eviction took an entry", async () => {
+    const TTL_MS = 200;
+    const cache = await cacheOn('evicted:', { ttlMs: TTL_MS });
+    await cache.setTrace(keyOf('1'), developer, '0:3', sliceOf('abc'));
+    const client = redis.client();
+    const [entryKey] = await client.keys('evicted:cache:build:*');
+    // What `maxmemory` with `volatile-lru` does: the entry goes, the bookkeeping (no TTL) stays.
+    await client.del(entryKey!);
+    expect(Number(await client.get('evicted:cache:bytes'))).toBeGreaterThan(0);
+    const writtenAt = Date.now();
+    await until(async () => {
+      if (Date.now() - writtenAt <= TTL_MS) return false;
+      await cache.setTrace(keyOf('2'), developer, '0:3', sliceOf('abc'));
+      return (await client.zcard('evicted:cache:index')) === 1;
+    }, 5_000, 'the evicted entry to be swept');
+    const { entries } = await bookkeeping('evicted:');
+    expect(entries).toBe(1);
+  });
+
+  it('returns a log window exactly as it was kept: offsets, text and raw bytes', async () => {
+    const cache = await cacheOn('exact:');
+    const bytes = Buffer.from('añb€c😀\r\n\u001b[32mok\u001b[0m\n', 'utf8');
+    const slice = new Utf8Slice(7, bytes);
+    await cache.setTrace(keyOf('1'), developer, '7:100', slice);
+    const back = (await cache.getTrace(keyOf('1'), developer, '7:100'))!;
+    expect({ ...back, bytes: undefined }).toEqual({ offset: 7, nextOffset: 7 + bytes.length, content: slice.content, size: slice.size, atEnd: false, bytes: undefined });
+    expect(back.bytes!.equals(bytes)).toBe(true);
+    expect(await cache.getTrace(keyOf('1'), { ...developer, value: 'glpat-reporter' }, '7:100')).toBeUndefined();
   });
 });
