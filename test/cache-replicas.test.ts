@@ -185,18 +185,17 @@ describe('the finished-build cache shared through Redis', () => {
     const id = takeBuild();
     const first = await read(a, id, 'glpat-developer');
     const client = redis.client();
-    const PAUSE_MS = 4_000;
+    const PAUSE_MS = 2_500;
     await client.call('CLIENT', 'PAUSE', String(PAUSE_MS), 'ALL');
-    const pausedAt = Date.now();
     await a.resetStats();
-    const started = performance.now();
-    const during = await read(b, id, 'glpat-developer');
-    const elapsed = performance.now() - started;
-    expect(during).toEqual(first);
-    // Each of its cache commands waits at most commandTimeoutMs; Redis answers none of them meanwhile.
-    expect(elapsed).toBeLessThan(PAUSE_MS / 2);
-    expect(Date.now() - pausedAt).toBeLessThan(PAUSE_MS);
-    expect((await a.stats()).routes[JOB]).toBe(1);
+    // The first cache command waits out its timeout; the cache then rests, so the read's other
+    // commands, and the next read's, wait for nothing.
+    for (const [replica, within] of [[b, COMMAND_TIMEOUT_MS * 2.5], [b, COMMAND_TIMEOUT_MS]] as const) {
+      const started = performance.now();
+      expect(await read(replica, id, 'glpat-developer')).toEqual(first);
+      expect(performance.now() - started).toBeLessThan(within);
+    }
+    expect((await a.stats()).routes[JOB]).toBe(2);
     // Answered once the pause ends: Redis serves commands again.
     await client.ping();
   });

@@ -32,12 +32,18 @@ export interface RedisFinishedCacheOptions extends FinishedCacheOptions {
    * Redis is back. @default 10000
    */
   maxPendingInvalidations?: number;
+  /**
+   * ms the cache leaves Redis alone after a command failed or timed out (reads miss, writes are
+   * dropped, invalidations wait). @default 1000
+   */
+  restAfterFailureMs?: number;
   /** Told of a command that failed while Redis seemed reachable (logs). */
   onError?: (error: Error) => void;
 }
 
 const DEFAULT_INVALIDATION_GRACE_MS = 30_000;
 const DEFAULT_MAX_PENDING_INVALIDATIONS = 10_000;
+const DEFAULT_REST_AFTER_FAILURE_MS = 1_000;
 
 /** The scripts as ioredis commands (`defineCommand`: EVALSHA, and EVAL once after Redis restarts empty). */
 interface CacheCommands {
@@ -87,6 +93,9 @@ export class RedisFinishedCache implements FinishedCache {
   /** Entry hashes whose invalidation has not reached Redis yet. */
   readonly #pending = new Set<string>();
   #pendingOverflowed = false;
+  /** Until when (performance.now()) the cache sends nothing, after a command failed. */
+  #restingUntil = 0;
+  readonly #restMs: number;
   readonly #offStateChange: () => void;
 
   constructor(link: RedisLink, options: RedisFinishedCacheOptions) {
@@ -98,6 +107,7 @@ export class RedisFinishedCache implements FinishedCache {
     this.#maxEntries = options.maxEntries;
     this.#maxPending = options.maxPendingInvalidations ?? DEFAULT_MAX_PENDING_INVALIDATIONS;
     this.#onError = options.onError;
+    this.#restMs = options.restAfterFailureMs ?? DEFAULT_REST_AFTER_FAILURE_MS;
     const { client } = link;
     client.defineCommand('buildgateCacheSet', { numberOfKeys: 6, lua: SET_SCRIPT });
     client.defineCommand('buildgateCacheGet', { numberOfKeys: 2, lua: GET_SCRIPT });
@@ -105,7 +115,10 @@ export class RedisFinishedCache implements FinishedCache {
     client.defineCommand('buildgateCacheClear', { numberOfKeys: 3, lua: CLEAR_SCRIPT });
     this.#commands = client as unknown as CacheCommands;
     this.#offStateChange = link.onStateChange((state) => {
-      if (state === 'ready') void this.#flushPending();
+      if (state !== 'ready') return;
+      // A new connection: whatever made a command fail on the old one is gone.
+      this.#restingUntil = 0;
+      void this.#flushPending();
     });
   }
 
@@ -125,12 +138,19 @@ export class RedisFinishedCache implements FinishedCache {
     return [this.#link.key('cache', 'index'), this.#link.key('cache', 'sizes'), this.#link.key('cache', 'bytes')];
   }
 
-  /** `command`'s answer, or `fallback` when Redis cannot give one (unreachable, failed, too slow). */
+  /**
+   * `command`'s answer, or `fallback` when Redis cannot give one (unreachable, failed, too slow). After a
+   * failure the cache rests a while: with Redis stuck, one read would otherwise wait out a command
+   * timeout for each of its cache commands, and every request would.
+   */
   async #attempt<T>(fallback: T, command: () => Promise<T>): Promise<T> {
-    if (!this.#link.available) return fallback;
+    if (!this.#link.available || performance.now() < this.#restingUntil) return fallback;
+    // Redis answers again without having been down (it was stuck): what waited goes first.
+    if (this.#pending.size > 0 || this.#pendingOverflowed) void this.#flushPending();
     try {
       return await command();
     } catch (error) {
+      this.#restingUntil = performance.now() + this.#restMs;
       this.#onError?.(error instanceof Error ? error : new Error(String(error)));
       return fallback;
     }
