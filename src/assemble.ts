@@ -10,6 +10,7 @@ import { type GatewayContext, createContextFactory } from './context.js';
 import { exampleQuery, exampleTabs, useGraphiQLPage } from './graphiql.js';
 import { corsFor, useVaryOnOrigin } from './http/origin.js';
 import { FinishedBuildCache } from './loaders/finished-cache.js';
+import { RedisFinishedCache } from './loaders/finished-cache-redis.js';
 import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
@@ -93,7 +94,16 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
         streamTtlMs: config.redis.streamTtlMs,
       }),
   );
-  const finishedCache = config.cache.enabled ? new FinishedBuildCache(config.cache) : undefined;
+  // With Redis, one cache for every replica: what one read, all serve, and a mutation anywhere forgets it everywhere.
+  const finishedCache = !config.cache.enabled
+    ? undefined
+    : redis
+      ? new RedisFinishedCache(redis, {
+          ...config.cache,
+          invalidationGraceMs: config.requestDeadlineMs,
+          onError: (error) => logger.warn({ event: 'redis', err: error.message }, 'a finished-build cache command failed: served from the upstream'),
+        })
+      : new FinishedBuildCache(config.cache);
   // The graphql-sse protocol in both modes (single connection and distinct connections) at
   // /graphql/stream, bounded (transports/sse.ts); yoga itself answers distinct-connection SSE on /graphql.
   const sse = createSseTransport({

@@ -96,7 +96,7 @@ const traceSchema = z
 
 const cacheSchema = z
   .object({
-    enabled: z.boolean().default(false).describe('serve finished GitLab builds and their logs from memory (per credential)'),
+    enabled: z.boolean().default(false).describe('serve finished GitLab builds and their logs again without an upstream request (per credential): from memory, or from Redis when redis.url is set'),
     maxEntries: z.number().int().min(1).default(10_000),
     maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     ttlMs: z.number().int().min(1).default(300_000),

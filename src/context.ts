@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config.js';
 import { badUserInput } from './errors.js';
 import { type Loaders, createLoaders } from './loaders/index.js';
 import { requestIdOf } from './plugins/use-request-id.js';
-import type { FinishedBuildCache } from './loaders/finished-cache.js';
+import type { FinishedCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
 import { UpstreamBudget } from './upstreams/budget.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
@@ -22,7 +22,7 @@ export interface GatewayContext extends YogaInitialContext {
   /** Shared by every request: the pollers behind `buildTrace` and `buildStatus`. */
   traceHub: TraceHub;
   /** Shared by every request, keyed by credential: finished builds and their logs, when configured. */
-  finishedCache: FinishedBuildCache | undefined;
+  finishedCache: FinishedCache | undefined;
   /**
    * Fresh loaders and upstream calls (a new deadline, a new upstream budget) with this request's
    * credentials: each subscription event resolves with its own.
@@ -50,7 +50,7 @@ export function createContextFactory(
   config: GatewayConfig,
   registry: UpstreamRegistry,
   traceHub: TraceHub,
-  finishedCache: FinishedBuildCache | undefined,
+  finishedCache: FinishedCache | undefined,
 ) {
   /**
    * The upstreams as one execution sees them: the caller's credential for each, and one deadline for

@@ -31,11 +31,32 @@ export interface BuildCacheKey {
   locator: string;
 }
 
+/** A value now, or once a store outside the process (Redis) answers. */
+type Maybe<T> = T | Promise<T>;
+
+/**
+ * What the loaders and resolvers need of a finished-build cache, wherever it keeps its entries: in
+ * memory (`FinishedBuildCache`) or in the Redis the replicas share (`RedisFinishedCache`). Callers
+ * await every method; a store that cannot answer misses (never throws), so the upstream is asked.
+ */
+export interface FinishedCache {
+  /** An upstream read of this project with this credential just succeeded. */
+  confirmAccess(key: BuildCacheKey, credential: Credential | undefined): Maybe<void>;
+  getBuild(key: BuildCacheKey, credential: Credential | undefined): Maybe<BuildModel | undefined>;
+  /** Call with what an upstream read with `credential` answered: confirms access, and keeps the build only if it is finished. */
+  setBuild(key: BuildCacheKey, credential: Credential | undefined, build: BuildModel): Maybe<void>;
+  getTrace(key: BuildCacheKey, credential: Credential | undefined, window: string): Maybe<TraceSlice | undefined>;
+  /** Call with what an upstream read with `credential` answered: confirms access, and keeps the log window. */
+  setTrace(key: BuildCacheKey, credential: Credential | undefined, window: string, trace: TraceSlice): Maybe<void>;
+  /** Forgets a build for every credential (after a mutation changed it). */
+  invalidate(key: BuildCacheKey): Maybe<void>;
+}
+
 type Entry = { build: BuildModel } | { trace: TraceSlice };
 
 const buildKeyOf = (build: BuildCacheKey): string => JSON.stringify([build.upstream, build.projectId, build.locator]);
 
-export class FinishedBuildCache {
+export class FinishedBuildCache implements FinishedCache {
   readonly #entries: LRUCache<string, Entry>;
   /** Project and credential digest → confirmed recently; an expired entry means "ask the upstream again". */
   readonly #access: LRUCache<string, true>;

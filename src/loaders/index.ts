@@ -7,7 +7,7 @@
 import DataLoader from 'dataloader';
 import type { BuildModel, BuildStageModel, CommitModel, PipelineModel, ProjectModel, UserModel } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
-import type { FinishedBuildCache } from './finished-cache.js';
+import type { FinishedCache } from './finished-cache.js';
 import { type Limiter, createLimiter } from './limiter.js';
 import { type ListLoader, createListLoader } from './lists.js';
 import { type TraceLoader, createTraceLoader } from './trace.js';
@@ -48,7 +48,7 @@ export interface Loaders {
 export interface LoaderDeps {
   resolve(upstream: string): { adapter: Upstream; call: CallContext; concurrency: number };
   /** The cross-request cache of finished builds, when configured. */
-  finishedCache?: FinishedBuildCache;
+  finishedCache?: FinishedCache;
 }
 
 export const entityKey = (key: EntityKey): string => JSON.stringify([key.upstream, key.projectId, key.id]);
@@ -98,13 +98,13 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 }
 
 /** A build from the finished-build cache (with this credential) where it may be, else from the upstream. */
-async function cachedBuild(cache: FinishedBuildCache | undefined, adapter: Upstream, call: CallContext, key: EntityKey): Promise<BuildModel> {
+async function cachedBuild(cache: FinishedCache | undefined, adapter: Upstream, call: CallContext, key: EntityKey): Promise<BuildModel> {
   if (!cache || !adapter.finishedBuildsAreFinal) return adapter.getBuild(call, key.projectId, key.id);
   const cacheKey = { upstream: key.upstream, projectId: key.projectId, locator: key.id };
-  const hit = cache.getBuild(cacheKey, call.credential);
+  const hit = await cache.getBuild(cacheKey, call.credential);
   if (hit) return hit;
   const build = await adapter.getBuild(call, key.projectId, key.id);
-  cache.setBuild(cacheKey, call.credential, build);
+  await cache.setBuild(cacheKey, call.credential, build);
   return build;
 }
 

@@ -24,11 +24,11 @@ export const Build: BuildResolvers = {
     const cache = finished && adapter.finishedBuildsAreFinal ? context.finishedCache : undefined;
     const key = { upstream: build.upstream, projectId: build.projectId, locator: build.locator };
     const window = `${start}:${max}`;
-    let slice = cache?.getTrace(key, call.credential, window);
+    let slice = await cache?.getTrace(key, call.credential, window);
     if (!slice) {
       // Every window of this build in this operation shares one upstream read.
       slice = await context.loaders.trace.load({ ...key, attempt: build.attempt, offset: start, limit: max });
-      cache?.setTrace(key, call.credential, window, slice);
+      await cache?.setTrace(key, call.credential, window, slice);
     }
     return { ...slice, complete: finished && slice.atEnd };
   },

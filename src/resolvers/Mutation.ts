@@ -45,7 +45,7 @@ async function mutate(
   const touched = { upstream, projectId, id: locator };
   context.loaders.build.clear(touched);
   context.loaders.stages.clear(touched);
-  context.finishedCache?.invalidate({ upstream, projectId, locator });
+  await context.finishedCache?.invalidate({ upstream, projectId, locator });
   const result = buildKey(build);
   if (entityKey(result) !== entityKey(touched)) context.loaders.build.clear(result);
   context.loaders.build.prime(result, build);
