@@ -28,11 +28,21 @@ export class LineTail implements TraceTail {
 
   append(slice: TraceSlice): void {
     if (slice.nextOffset <= this.end) return;
-    this.#pieces.push({ offset: slice.offset, nextOffset: slice.nextOffset, content: slice.content });
-    this.#size += slice.content.length;
+    let { offset, content } = slice;
+    if (offset > this.end) {
+      // The log does not continue where the tail ends (another replica's stream started later): hold only what follows.
+      this.#pieces.length = 0;
+      this.#size = 0;
+    } else if (offset < this.end) {
+      // Lines this tail holds already (a stream read again after Redis came back): keep only the new ones.
+      content = cutLines(content, this.end - offset);
+      offset = this.end;
+    }
+    this.#pieces.push({ offset, nextOffset: slice.nextOffset, content });
+    this.#size += content.length;
     this.end = slice.nextOffset;
     // Drop only what came before this append: the newest read, however large, stays readable.
-    while (this.#size > this.#maxSize && this.#pieces[0]!.offset < slice.offset) {
+    while (this.#size > this.#maxSize && this.#pieces[0]!.offset < offset) {
       this.#size -= this.#pieces.shift()!.content.length;
     }
   }
