@@ -66,4 +66,29 @@ describe('the upstream client and undici', () => {
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ afterStart: false, afterQuery: true, path: 'foo/bar' });
     expect(await upstreamRequests()).toBeGreaterThan(before);
   }, 30_000);
+
+  it('leaves ioredis and redis-semaphore unloaded without redis.url, through a query and a subscription', async () => {
+    // A gateway alone never needs ioredis (~90 ms of loading), redis-semaphore or rate-limiter-flexible.
+    const script = `
+      import { createRequire } from 'node:module';
+      const { parseConfig } = await import('./dist/config.js');
+      const { startGateway } = await import('./dist/server.js');
+      const cache = createRequire(process.cwd() + '/').cache;
+      const loaded = () => ['ioredis', 'redis-semaphore', 'rate-limiter-flexible'].filter((name) => Object.keys(cache).some((file) => file.includes('/node_modules/' + name + '/')));
+      const gateway = await startGateway(parseConfig({ port: 0, logLevel: 'silent', upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: ${JSON.stringify(`${simulator.url}/api/v4`)}, budgetPerMinute: 100 }] }));
+      const post = (query, accept) => fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
+      const { data } = await (await post('{ project(upstream: "gitlab", id: "1") { build(id: "7") { id } } }', 'application/json')).json();
+      const events = await (await post('subscription { buildStatus(id: "' + data.project.build.id + '") { status } }', 'text/event-stream')).text();
+      if (!events.includes('status')) throw new Error('no status event: ' + events);
+      await gateway.close();
+      console.log(JSON.stringify(loaded()));
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    // The budget's in-memory limiter is rate-limiter-flexible's own: only its memory files load.
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!).filter((name: string) => name !== 'rate-limiter-flexible')).toEqual([]);
+  }, 30_000);
 });

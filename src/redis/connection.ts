@@ -5,7 +5,11 @@
  * to what one process can do alone, and the link keeps reconnecting in the background and says when
  * Redis is back. The only module that imports ioredis.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+
+/** ioredis (some 90 ms of loading) is loaded only when a Redis is configured: a gateway alone never loads it. */
+const loadRedis = (): typeof RedisClient => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
 
 export type RedisState = 'connecting' | 'ready' | 'down' | 'closed';
 
@@ -22,7 +26,7 @@ export interface RedisLinkOptions {
 /** Longest wait between two reconnection attempts: Redis back is noticed within it. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
 
-export type { Redis };
+export type Redis = RedisClient;
 
 export class RedisLink {
   readonly client: Redis;
@@ -34,6 +38,7 @@ export class RedisLink {
 
   constructor(options: RedisLinkOptions) {
     this.#options = options;
+    const Redis = loadRedis();
     this.client = new Redis(options.url, this.#clientOptions({ commandTimeout: options.commandTimeoutMs }));
     this.client.on('ready', () => this.#setState('ready'));
     this.client.on('error', (error: Error) => {
@@ -64,7 +69,7 @@ export class RedisLink {
    */
   blocking(): Redis {
     if (!this.#blocking) {
-      this.#blocking = new Redis(this.#options.url, this.#clientOptions({}));
+      this.#blocking = new (loadRedis())(this.#options.url, this.#clientOptions({}));
       this.#blocking.on('error', () => {
         // Reported through the command connection's state; this one reconnects on its own.
       });

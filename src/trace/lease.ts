@@ -8,10 +8,14 @@
  * when Redis cannot be reached: the lease counts as lost (which, with Redis gone, it soon is), and the
  * replica polls for its own subscribers until it takes a lease again.
  */
-import { Mutex } from 'redis-semaphore';
+import { createRequire } from 'node:module';
+import type { Mutex } from 'redis-semaphore';
 import type { Redis } from '../redis/connection.js';
 
 type LockClient = ConstructorParameters<typeof Mutex>[0];
+
+/** Loaded with the first lease: a gateway without Redis never loads it. */
+const loadMutex = (): typeof Mutex => (createRequire(import.meta.url)('redis-semaphore') as typeof import('redis-semaphore')).Mutex;
 
 /** The Mutex's view of a client: scripts that cannot reach Redis answer 0 ("not yours"), except NOSCRIPT, which the Mutex handles. */
 export function tolerantLockClient(client: Redis): LockClient {
@@ -39,6 +43,7 @@ export class BuildLease {
 
   /** `leaseMs`: how long the lease outlives its holder's last refresh. */
   constructor(client: LockClient, key: string, leaseMs: number, onLost: () => void) {
+    const Mutex = loadMutex();
     this.#mutex = new Mutex(client, key, {
       lockTimeout: leaseMs,
       refreshInterval: Math.max(1, Math.round(leaseMs / 3)),
