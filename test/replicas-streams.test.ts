@@ -125,6 +125,39 @@ describe('a follower', () => {
   }, 30_000);
 });
 
+describe('access checks shared through Redis', () => {
+  it("reuse one replica's answer on another for the same credential only, refusals included", async () => {
+    const route = 'GET /api/v4/projects/:id/jobs/:job_id';
+    const reads = async () => ((await (await fetch(`${simulator.url}/__sim/stats`)).json()) as { routes: Record<string, number> }).routes[route] ?? 0;
+    const data = await graphql(gateways[0]!, '{ project(upstream: "gitlab", id: "2") { builds(first: 1, scope: [SUCCESS]) { nodes { id } } } }');
+    const id = data.project.builds.nodes[0].id;
+    const subscribe = async (gateway: Gateway, token: string) => {
+      const client = subscriptionClient('ws', gateway.url, { 'PRIVATE-TOKEN': token });
+      const sub = client.subscribe<Chunk>(TRACE, { id });
+      const end = await sub.done;
+      await client.dispose();
+      return { end, values: sub.values };
+    };
+    const checks = async (run: () => Promise<unknown>) => {
+      const before = await reads();
+      await run();
+      return (await reads()) - before;
+    };
+    // A finished build: each subscription is one access check (a build read), then the log.
+    expect(await checks(() => subscribe(gateways[0]!, 'glpat-reporter'))).toBe(1);
+    expect(await checks(() => subscribe(gateways[1]!, 'glpat-reporter'))).toBe(0);
+    // Another credential is checked on its own, never given the reporter's answer.
+    expect(await checks(() => subscribe(gateways[1]!, 'glpat-root'))).toBe(1);
+    let refused: Awaited<ReturnType<typeof subscribe>> | undefined;
+    expect(await checks(async () => (refused = await subscribe(gateways[0]!, 'glpat-outsider')))).toBe(1);
+    expect(refused!.end.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // The refusal is shared too: the outsider gets it from the other replica without a read, and no byte.
+    expect(await checks(async () => (refused = await subscribe(gateways[1]!, 'glpat-outsider')))).toBe(0);
+    expect(refused!.end.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(refused!.values).toEqual([]);
+  }, 30_000);
+});
+
 describe('what Redis keeps', () => {
   it("keeps a build's stream trimmed to trace.tailBytes and expiring, and releases the lease when the last watcher leaves", async () => {
     const created = await simPost('/__sim/jobs', { project: 1, name: 'trimmed', logBytesPerTick: 1500, totalBytes: 50_000_000 });

@@ -12,12 +12,17 @@
  * `leaseMs`) or leaves (it releases it), a follower takes over within about 1.5 intervals; it first
  * applies what the stream holds, so it continues from the stream's last offset.
  */
+import type { ErrorCode } from '../errors.js';
+import type { BuildModel } from '../model.js';
 import type { RedisLink } from '../redis/connection.js';
 import { type AppendResult, BuildStream, type StreamAppend, type StreamEntry } from './build-stream.js';
 import { BuildLease, tolerantLockClient } from './lease.js';
 import { type StreamFollower, StreamReader } from './stream-reader.js';
 
 export type ReplicaRole = 'local' | 'holder' | 'follower';
+
+/** An access check's answer, shared by the replicas: the build the credential may see, or its refusal. */
+export type SharedAccess = { build: BuildModel } | { refusal: { code: ErrorCode; message: string; extensions: Record<string, unknown> } };
 
 export interface TraceClusterOptions {
   /** ms a lease outlives its holder's last refresh; a follower takes over about this long after the holder died. */
@@ -68,6 +73,30 @@ export class TraceCluster {
       else if (replica.role === 'follower') followed += 1;
     }
     return { held, followed };
+  }
+
+  /**
+   * A subscriber's access check as some replica made it for this build and credential digest within
+   * its TTL: the build it saw, or the refusal it got. Undefined when none is shared (or Redis fails).
+   */
+  async sharedAccess(key: string, digest: string): Promise<SharedAccess | undefined> {
+    if (!this.link.available) return undefined;
+    try {
+      const value = await this.link.client.get(this.#accessKey(key, digest));
+      return value ? (JSON.parse(value) as SharedAccess) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Shares an answer (never a transient fault) for `ttlMs`, under this credential's digest only. */
+  shareAccess(key: string, digest: string, access: SharedAccess, ttlMs: number): void {
+    if (!this.link.available) return;
+    this.link.client.set(this.#accessKey(key, digest), JSON.stringify(access), 'PX', Math.max(1, Math.round(ttlMs))).catch(() => {});
+  }
+
+  #accessKey(key: string, digest: string): string {
+    return this.link.key('access', buildId(key), digest);
   }
 
   /** `key`: the build's canonical identity (the hub's poller key). */

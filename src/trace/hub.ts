@@ -6,6 +6,7 @@
  * upstream with its own credential, then follows the tail.
  */
 import { BuildgateError, isRefusal } from '../errors.js';
+import { credentialDigest } from '../upstreams/credential-digest.js';
 import type { BuildModel, Credential, TraceChunkModel, TraceSlice } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
@@ -245,7 +246,7 @@ export class TraceHub {
     const now = Date.now();
     const recent = this.#checks.get(key);
     if (recent && now - recent.at < this.#options.recheckMs / 2) return recent.result;
-    const result = this.#verify(request);
+    const result = this.#cluster ? this.#replicatedCheck(request) : this.#verify(request);
     this.#checks.set(key, { at: now, result });
     // Only an answer is worth sharing (access, or a refusal): a transient fault must not be replayed
     // to the next subscribers, who ask again.
@@ -258,6 +259,32 @@ export class TraceHub {
       if (this.#checks.get(key)?.result === result) this.#checks.delete(key);
     }, this.#options.recheckMs).unref?.();
     return result;
+  }
+
+  /**
+   * The access check through Redis: an answer some replica got for this build and this credential's
+   * digest in the last half recheck period is used as is; else this replica asks, and shares the
+   * answer (access or refusal, never a transient fault) under that digest alone.
+   */
+  async #replicatedCheck(request: WatchRequest): Promise<BuildModel> {
+    const cluster = this.#cluster!;
+    const key = keyOf(request.address);
+    const digest = credentialDigest(request.credential);
+    const shared = await cluster.sharedAccess(key, digest);
+    if (shared && 'build' in shared) return shared.build;
+    if (shared) throw new BuildgateError(shared.refusal.code, shared.refusal.message, { extensions: shared.refusal.extensions });
+    const ttlMs = this.#options.recheckMs / 2;
+    try {
+      const build = await this.#verify(request);
+      cluster.shareAccess(key, digest, { build }, ttlMs);
+      return build;
+    } catch (error) {
+      if (isRefusal(error)) {
+        const { code: _code, ...extensions } = error.extensions as Record<string, unknown>;
+        cluster.shareAccess(key, digest, { refusal: { code: error.code, message: error.message, extensions } }, ttlMs);
+      }
+      throw error;
+    }
   }
 
   async #recheck(request: WatchRequest, member: Member): Promise<void> {
