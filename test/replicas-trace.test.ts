@@ -3,7 +3,8 @@
  * replicas cost the upstream one trace poll per interval in all; the lease moves when its holder is
  * SIGKILLed, and every subscriber, resuming on a live replica from its last nextOffset, reassembles the
  * upstream's log byte for byte; with Redis stopped each replica polls for its own subscribers, and one
- * poller again once Redis is back; a credential that may not see the build never gets a byte of it.
+ * poller again once Redis is back; a stuck (SIGSTOPped) follower holds nobody else up; a credential that
+ * may not see the build never gets a byte of it.
  */
 import { type Simulator, startSimulator } from '@buildgate/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +205,37 @@ describe('credentials across replicas', () => {
     await Promise.all(members.map((s) => s.done));
     const log = await upstreamLog(2, build.upstreamId);
     for (const member of members) expect(member.assembled().equals(log)).toBe(true);
+  }, 60_000);
+});
+
+describe('a stuck follower', () => {
+  it('never holds the holder back: its subscribers wait, the others go on at the pace of the log', async () => {
+    const build = await growingBuild(1);
+    const all = () => replicas;
+    const subscribers = Array.from({ length: 9 }, (_, i) => new ResumingSubscriber(build.id, TOKENS[i % TOKENS.length], i % 3, all));
+    await until(() => subscribers.every((s) => s.chunks.length > 0), 20_000, 'every subscriber to receive');
+    let roles: Array<{ held: number; followed: number }> = [];
+    await until(async () => {
+      roles = await Promise.all(replicas.map(leases));
+      return roles.filter((role) => role.held === 1).length === 1 && roles.filter((role) => role.followed === 1).length === 2;
+    }, 5_000, 'one holder and two followers');
+    const stuck = replicas[roles.findIndex((role) => role.followed === 1)]!;
+    const others = subscribers.filter((s) => replicas[s.replicaIndex % 3] !== stuck);
+    stuck.process.child.kill('SIGSTOP');
+    try {
+      const at = others.map((s) => s.nextOffset);
+      // Four intervals of log (700 B per 50 ms tick) reach every subscriber of the live replicas.
+      await until(() => others.every((s, i) => s.nextOffset >= at[i]! + 4 * 700 * (INTERVAL_MS / 50)), 10_000, 'the others to go on');
+    } finally {
+      stuck.process.child.kill('SIGCONT');
+    }
+    await finish(build.upstreamId);
+    await Promise.all(subscribers.map((s) => s.done));
+    const log = await upstreamLog(1, build.upstreamId);
+    for (const subscriber of subscribers) {
+      expect(subscriber.errors).toEqual([]);
+      expect(subscriber.assembled().equals(log)).toBe(true);
+    }
   }, 60_000);
 });
 
