@@ -51,14 +51,26 @@ export async function startRedisServer({ timeoutMs = 10_000 } = {}) {
     handle.exit ??= { error: error.message };
     keep(`${error.message}\n`);
   });
-  const deadline = Date.now() + timeoutMs;
-  while (!/Ready to accept connections/.test(output)) {
-    if (handle.exit) throw new Error(`redis-server exited before it was ready (is it installed?): ${JSON.stringify(handle.exit)}\n${output}`);
-    if (Date.now() > deadline) {
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      throw new Error(`redis-server not ready within ${timeoutMs} ms:\n${output}`);
-    }
-    await Promise.race([once(child.stdout, 'data'), once(child, 'exit'), new Promise((resolve) => setTimeout(resolve, 100))]);
-  }
+      reject(new Error(`redis-server not ready within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const settle = (error) => {
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    const check = () => {
+      if (/Ready to accept connections/.test(output)) settle();
+    };
+    const onExit = () => settle(new Error(`redis-server exited before it was ready (is it installed?): ${JSON.stringify(handle.exit)}\n${output}`));
+    child.stdout.on('data', check);
+    child.once('exit', onExit);
+    child.once('error', onExit);
+    check();
+  });
   return handle;
 }

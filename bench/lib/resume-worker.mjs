@@ -46,6 +46,7 @@ class Subscriber {
     this.arrivals = [];
     /** One `[cutAt, resumedAt, replica]` per cut: resumedAt is the first chunk on the new replica. */
     this.cuts = [];
+    this.cutReasons = [];
     this.attempts = 0;
     this.gaveUp = false;
     this.request = undefined;
@@ -69,6 +70,7 @@ class Subscriber {
       gaveUp: this.gaveUp,
       errors: this.errors.slice(0, 3),
       errorCount: this.errors.length,
+      cutReasons: this.cutReasons,
       arrivals: this.arrivals,
       cuts: this.cuts,
     };
@@ -113,7 +115,8 @@ function stream(sub, query, keepArrivals, onHead) {
     const finish = (error) => {
       if (settled) return;
       settled = true;
-      if (error && !sub.complete && !stopping) sub.errors.push(`replica ${sub.replica}: ${String(error.message ?? error)}`);
+      // A cut connection is what the bench does on purpose (`cuts`); only the first few reasons are kept.
+      if (error && !sub.complete && !stopping && sub.cutReasons.length < 3) sub.cutReasons.push(`replica ${sub.replica}: ${String(error.message ?? error)}`);
       onHead(status);
       resolve(status);
     };
@@ -135,6 +138,16 @@ function stream(sub, query, keepArrivals, onHead) {
         sub.status = status;
         onHead(status);
         response.setEncoding('utf8');
+        if (status !== 200) {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk.slice(0, 500)));
+          response.on('end', () => {
+            sub.errors.push(`replica ${sub.replica}: HTTP ${status} ${text.slice(0, 300)}`);
+            finish();
+          });
+          response.on('error', finish);
+          return;
+        }
         let buffer = '';
         let searchFrom = 0;
         response.on('data', (text) => {

@@ -141,6 +141,7 @@ export async function runFanoutReplicas(opts) {
         const victim = replicas[holder.index];
         victim.killed = true;
         victim.rss.end = rssMiB(victim.pid);
+        victim.cpuAtKill = cpuSeconds(victim.pid);
         const exited = new Promise((resolve) => victim.handle.child.once('exit', resolve));
         const at = now();
         victim.handle.child.kill('SIGKILL');
@@ -159,8 +160,8 @@ export async function runFanoutReplicas(opts) {
     const stats = await simStats(sim.url);
     const to = now();
     const atEnd = await scrapeAll(replicas);
-    const cpu = (pid) => (cpuSeconds(pid) ?? cpu0.get(pid)) - (cpu0.get(pid) ?? 0);
-    const cpuShares = { replicas: replicas.map((r) => cpu(r.pid)), redis: cpu(redis.pid), sim: cpu(sim.pid), workers: sum(subs.pids.map(cpu)) };
+    const cpu = (pid, last) => (cpuSeconds(pid) ?? last ?? cpu0.get(pid)) - (cpu0.get(pid) ?? 0);
+    const cpuShares = { replicas: replicas.map((r) => cpu(r.pid, r.cpuAtKill)), redis: cpu(redis.pid), sim: cpu(sim.pid), workers: sum(subs.pids.map(cpu)) };
     const machine = machineBusySeconds() - machine0;
     const self = process.cpuUsage(self0);
     for (const r of live()) r.rss.end = rssMiB(r.pid);
@@ -248,7 +249,7 @@ export async function runFanoutReplicas(opts) {
       ['**bytes lost / repeated** (chunk offsets vs last `nextOffset`)', `${lostBytes} / ${repeatedBytes}`, '0 / 0'],
       ['**reassembled log == upstream log** (length + sha256)', `${equal} / ${results.length} (upstream ${fmt.int(upstream.bytes)} B)`, 'all'],
       ['chunks with wrong byte length', String(badLengths), '0'],
-      ['subscribers that saw an error', String(errored.length), kill ? '' : '0'],
+      ['subscribers that saw an error (GraphQL or HTTP; a cut connection is not one)', String(errored.length), '0'],
     );
 
     const notes = [
@@ -256,6 +257,8 @@ export async function runFanoutReplicas(opts) {
       `Subscriber i uses token i mod ${tokens.length} on replica i mod ${n}; a cut one subscribes again on the next replica with \`offset\` = its last \`nextOffset\` (up to 40 tries, 50 ms–1 s apart). Trace polls are counted from the simulator's /__sim/stats, reset when the last subscriber was connected; by replica from each one's \`buildgate_upstream_request_duration_seconds_count\`. RSS is VmRSS from /proc/<pid>/status; per subscriber: (window start − idle) ÷ the replica's \`buildgate_active_subscriptions\`.`,
       ...(quiet ? [`Before the window the bench waited ${quiet.waited.toFixed(0)} s for other processes to use < 50% of a core (${quiet.quiet ? 'they did' : 'they did not'}).`] : []),
     ];
+    const cutReasons = [...new Set(results.flatMap((r) => r.cutReasons.map((reason) => reason.replace(/^replica \d+: /, ''))))];
+    if (cutReasons.length) notes.push(`How the cut connections ended: ${cutReasons.slice(0, 5).join('; ')}.`);
     if (errored.length) notes.push(`first subscriber errors: ${JSON.stringify(errored.slice(0, 3).map((r) => ({ index: r.index, replica: r.replica, errors: r.errors })))}`);
     const bad = [];
     if (equal !== results.length) bad.push(`${results.length - equal} subscribers' logs differ from the upstream's`);
