@@ -200,12 +200,12 @@ async function run(sub, query, keepArrivals, onHead) {
     // Only a stream that delivered something counts as a success: one answered 200 and then cut at
     // once must not retry forever.
     if (sub.chunks > chunksBefore) sub.attempts = 0;
+    const cut = sub.cuts[sub.cuts.length - 1];
+    if (!cut || cut[1] !== undefined) sub.cuts.push([now(), undefined, undefined]);
     if (++sub.attempts > MAX_ATTEMPTS) {
       sub.gaveUp = true;
       return;
     }
-    const cut = sub.cuts[sub.cuts.length - 1];
-    if (!cut || cut[1] !== undefined) sub.cuts.push([now(), undefined, undefined]);
     // The next replica in turn: a killed one refuses at once, so it is passed over quickly.
     sub.replica = (sub.replica + 1) % sub.urls.length;
     sub.cuts[sub.cuts.length - 1][2] = sub.replica;

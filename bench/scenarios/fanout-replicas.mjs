@@ -264,6 +264,7 @@ export async function runFanoutReplicas(opts) {
     if (equal !== results.length) bad.push(`${results.length - equal} subscribers' logs differ from the upstream's`);
     if (subs.connected !== opts.subscribers) bad.push(`${opts.subscribers - subs.connected} subscribers did not connect`);
     if (lost.length) bad.push(`${lost.length} subscribers lost`);
+    if (lostBytes || repeatedBytes) bad.push(`${lostBytes} bytes lost and ${repeatedBytes} repeated`);
     return { text: table(['measure', 'value', 'target'], rows), notes, failed: bad.length ? bad.join('; ') : undefined };
   } finally {
     subs?.stop();
