@@ -23,7 +23,10 @@ function postTick(agent, simUrl) {
   });
 }
 
-/** Ticks every `tickMs` on a fixed schedule (a late tick does not push the later ones back) until `stop()`. */
+/**
+ * Ticks every `tickMs` on a fixed schedule (a late tick does not push the later ones back) until
+ * `stop()`; `retime(ms)` changes the period.
+ */
 export function startClock({ simUrl, traceUrl, headers, tickMs }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const steps = [];
@@ -31,10 +34,14 @@ export function startClock({ simUrl, traceUrl, headers, tickMs }) {
   let errors = 0;
   let running = true;
   let last = -1;
+  let period = tickMs;
+  let origin;
+  let n;
   const loop = (async () => {
-    const origin = now();
+    origin = now();
+    const deadline = origin + 3_600_000;
     // Bounded: stops when asked, or after an hour whatever happens.
-    for (let n = 1; running && n < 3_600_000 / tickMs; n++) {
+    for (n = 1; running && now() < deadline; n++) {
       try {
         const sentAt = now();
         await postTick(agent, simUrl);
@@ -47,13 +54,18 @@ export function startClock({ simUrl, traceUrl, headers, tickMs }) {
       } catch {
         errors++;
       }
-      const wait = origin + n * tickMs - now();
+      const wait = origin + n * period - now();
       if (wait > 0) await sleep(wait);
     }
   })();
   return {
     steps,
     roundTrips,
+    /** Ticks every `ms` from the next tick on. */
+    retime(ms) {
+      origin = now() - n * ms;
+      period = ms;
+    },
     async stop() {
       running = false;
       await loop;

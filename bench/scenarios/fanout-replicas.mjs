@@ -89,7 +89,10 @@ export async function runFanoutReplicas(opts) {
 
     const job = await postJson(`${sim.url}/__sim/jobs`, { project: 1, name: 'bench:fanout', logBytesPerTick: opts.bytesPerTick, totalBytes: 256 * 1024 * 1024 });
     const traceUrl = `${sim.url}/api/v4/projects/1/jobs/${job.id}/trace`;
-    clock = startClock({ simUrl: sim.url, traceUrl, headers: { 'PRIVATE-TOKEN': DEVELOPER_TOKEN }, tickMs: opts.tickMs });
+    // While the subscribers connect, the log grows once per poll interval only: each new subscriber
+    // is first sent the whole log so far, and thousands of copies of a long one would make connecting
+    // slower and slower. Once per interval still keeps the pollers from backing off.
+    clock = startClock({ simUrl: sim.url, traceUrl, headers: { 'PRIVATE-TOKEN': DEVELOPER_TOKEN }, tickMs: Math.max(opts.tickMs, opts.pollMs) });
     // Every replica answers one query first, so that its idle RSS includes what the first request loads.
     const founds = await Promise.all(
       replicas.map((r) => gql(r.url, `{ project(upstream:"gitlab", id:"1") { build(id: "${job.id}") { id status } } }`, {}, { 'PRIVATE-TOKEN': tokens[0] })),
@@ -117,6 +120,7 @@ export async function runFanoutReplicas(opts) {
     const connectSeconds = (now() - connectStart) / 1000;
     aliveCheck();
 
+    clock.retime(opts.tickMs);
     const pids = () => [redis.pid, sim.pid, ...live().map((r) => r.pid), ...subs.pids];
     const quiet = opts.quietWait > 0 ? await waitQuiet(pids(), { maxSeconds: opts.quietWait, threshold: 0.5 }) : undefined;
     const atStart = await scrapeAll(replicas);
