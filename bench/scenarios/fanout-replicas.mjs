@@ -221,10 +221,11 @@ export async function runFanoutReplicas(opts) {
     for (const r of replicas) {
       const subsStart = atStart[r.index]?.subscriptions;
       const subsEnd = r.killed ? 0 : atEnd[r.index]?.subscriptions;
-      const perSub = subsStart ? ((r.rss.start - r.rss.idle) * 1024) / subsStart : undefined;
+      const perSub = (rss, count) => (count ? fmt.num(((rss - r.rss.idle) * 1024) / count, 0) : 'n/a');
+      const subsLast = r.killed ? kill.subscriptions : subsEnd;
       rows.push([
-        `replica #${r.index} RSS idle / start / middle / end / peak${r.killed ? ' (killed)' : ''}`,
-        `${[r.rss.idle, r.rss.start, r.rss.middle, r.rss.end, r.rss.peak].map((m) => fmt.num(m)).join(' / ')} MiB; subscriptions ${subsStart ?? 'n/a'} → ${subsEnd ?? 'n/a'}; **${fmt.num(perSub)} KiB per subscriber** (start − idle)`,
+        `replica #${r.index} RSS idle / start / middle / end / peak${r.killed ? ' (killed: end = at the kill)' : ''}`,
+        `${[r.rss.idle, r.rss.start, r.rss.middle, r.rss.end, r.rss.peak].map((m) => fmt.num(m)).join(' / ')} MiB; subscriptions ${subsStart ?? 'n/a'} → ${subsEnd ?? 'n/a'}; **per subscriber ${perSub(r.rss.start, subsStart)} KiB at the start, ${perSub(r.rss.end, subsLast)} KiB at the end** (− idle)`,
         '',
       ]);
     }
@@ -258,7 +259,7 @@ export async function runFanoutReplicas(opts) {
 
     const notes = [
       `Delivery delay: the bench drives the simulator's clock (\`POST /__sim/tick\` every ${opts.tickMs} ms, its own timer off) and reads the log's length after each tick (\`HEAD\`, ${clock.steps.length} steps, ${clockErrors} errors); a subscriber's delay for a step is the arrival of its first chunk reaching that length minus when the tick was sent. The tick ran within that request: delays are high by at most its round trip (p50 ${fmt.ms(quantile(rtt, 0.5))} ms, p99 ${fmt.ms(quantile(rtt, 0.99))} ms). ${delay.missing} (subscriber, step) pairs never arrived.`,
-      `Subscriber i uses token i mod ${tokens.length} on replica i mod ${n}; a cut one subscribes again on the next replica with \`offset\` = its last \`nextOffset\` (up to 40 tries, 50 ms–1 s apart). Trace polls are counted from the simulator's /__sim/stats, reset when the last subscriber was connected; by replica from each one's \`buildgate_upstream_request_duration_seconds_count\`. RSS is VmRSS from /proc/<pid>/status; per subscriber: (window start − idle) ÷ the replica's \`buildgate_active_subscriptions\`.`,
+      `Subscriber i uses token i mod ${tokens.length} on replica i mod ${n}; a cut one subscribes again on the next replica with \`offset\` = its last \`nextOffset\` (up to 40 tries, 50 ms–1 s apart). Trace polls are counted from the simulator's /__sim/stats, reset when the last subscriber was connected; by replica from each one's \`buildgate_upstream_request_duration_seconds_count\`. RSS is VmRSS from /proc/<pid>/status (idle: after one query, before any subscriber); per subscriber: (RSS − idle) ÷ the replica's \`buildgate_active_subscriptions\` at that moment.`,
       ...(quiet ? [`Before the window the bench waited ${quiet.waited.toFixed(0)} s for other processes to use < 50% of a core (${quiet.quiet ? 'they did' : 'they did not'}).`] : []),
     ];
     const cutReasons = [...new Set(results.flatMap((r) => r.cutReasons.map((reason) => reason.replace(/^replica \d+: /, ''))))];
