@@ -2,7 +2,7 @@
  * A load worker for `fanout --replicas N` (forked by workers.mjs): `buildTrace` subscriptions over SSE
  * (POST /graphql, `accept: text/event-stream`, one connection each), each starting on its own replica
  * of `urls` and, when its stream is cut before `complete: true` (the replica was killed), subscribing
- * again on the next replica with `offset` = the last `nextOffset` received, as a client is told to.
+ * again on another replica with `offset` = the last `nextOffset` received, as a client is told to.
  *
  * Each subscriber keeps a running sha256 and byte count of what it received, appended as it came (a
  * repeated byte or a hole after a resume shows in the hash), and counts the bytes lost (a chunk
@@ -206,8 +206,11 @@ async function run(sub, query, keepArrivals, onHead) {
       sub.gaveUp = true;
       return;
     }
-    // The next replica in turn: a killed one refuses at once, so it is passed over quickly.
-    sub.replica = (sub.replica + 1) % sub.urls.length;
+    // The first try spreads the cut subscribers of one replica evenly over the others (as a load
+    // balancer would, rather than all onto the next one); a refused try moves on to the next in turn.
+    const n = sub.urls.length;
+    const step = sub.attempts === 1 && n > 2 ? 1 + (Math.floor(sub.index / n) % (n - 1)) : 1;
+    sub.replica = (sub.replica + step) % n;
     sub.cuts[sub.cuts.length - 1][2] = sub.replica;
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, sub.attempts - sub.urls.length));
     await new Promise((resolve) => setTimeout(resolve, backoff * (0.5 + Math.random() / 2)));
