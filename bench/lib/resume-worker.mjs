@@ -44,7 +44,10 @@ class Subscriber {
     this.status = undefined;
     this.errors = [];
     this.arrivals = [];
-    /** One `[cutAt, resumedAt, replica]` per cut: resumedAt is the first chunk on the new replica. */
+    /**
+     * One `[cutAt, resumedAt, replica, acceptedAt]` per cut: resumedAt is the first chunk on the new
+     * replica, acceptedAt its 200 response head.
+     */
     this.cuts = [];
     this.cutReasons = [];
     this.attempts = 0;
@@ -136,6 +139,8 @@ function stream(sub, query, keepArrivals, onHead) {
       (response) => {
         status = response.statusCode;
         sub.status = status;
+        const cut = sub.cuts[sub.cuts.length - 1];
+        if (status === 200 && cut && cut[1] === undefined) cut[3] = now();
         onHead(status);
         response.setEncoding('utf8');
         if (status !== 200) {
@@ -201,7 +206,7 @@ async function run(sub, query, keepArrivals, onHead) {
     // once must not retry forever.
     if (sub.chunks > chunksBefore) sub.attempts = 0;
     const cut = sub.cuts[sub.cuts.length - 1];
-    if (!cut || cut[1] !== undefined) sub.cuts.push([now(), undefined, undefined]);
+    if (!cut || cut[1] !== undefined) sub.cuts.push([now(), undefined, undefined, undefined]);
     if (++sub.attempts > MAX_ATTEMPTS) {
       sub.gaveUp = true;
       return;
