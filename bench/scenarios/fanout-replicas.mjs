@@ -165,7 +165,7 @@ export async function runFanoutReplicas(opts) {
     const to = now();
     const atEnd = await scrapeAll(replicas);
     const cpu = (pid, last) => (cpuSeconds(pid) ?? last ?? cpu0.get(pid)) - (cpu0.get(pid) ?? 0);
-    const cpuShares = { replicas: replicas.map((r) => cpu(r.pid, r.cpuAtKill)), redis: cpu(redis.pid), sim: cpu(sim.pid), workers: sum(subs.pids.map(cpu)) };
+    const cpuShares = { replicas: replicas.map((r) => cpu(r.pid, r.cpuAtKill)), redis: cpu(redis.pid), sim: cpu(sim.pid), workers: sum(subs.pids.map((pid) => cpu(pid))) };
     const machine = machineBusySeconds() - machine0;
     const self = process.cpuUsage(self0);
     for (const r of live()) r.rss.end = rssMiB(r.pid);
