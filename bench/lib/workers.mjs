@@ -9,17 +9,18 @@ import { ROOT, track } from './procs.mjs';
 const WORKER = join(ROOT, 'bench', 'lib', 'sse-worker.mjs');
 
 /**
- * Starts `subscribers` (`[{index, token, variables}]`) over `workers` processes. Resolves once every
+ * Starts `subscribers` (`[{index, token, variables}]`) over `workers` processes (`worker`: the script
+ * they run, sse-worker.mjs unless given; `extra`: more fields of its start message). Resolves once every
  * subscriber has its response head (or failed), with `results()` (resolves when every stream has ended,
  * or after `stop()`), `stop()`, and `connected`/`failed` counts.
  */
-export async function startSubscribers({ url, query, subscribers, workers, concurrency = 25, arrivals = false, readyTimeoutMs = 180_000, onProgress }) {
+export async function startSubscribers({ url, query, subscribers, workers, concurrency = 25, arrivals = false, readyTimeoutMs = 180_000, onProgress, worker = WORKER, extra = {} }) {
   const count = Math.max(1, Math.min(workers, subscribers.length));
   const shares = Array.from({ length: count }, () => []);
   subscribers.forEach((sub, i) => shares[i % count].push(sub));
   const state = { connected: new Array(count).fill(0), failed: new Array(count).fill(0) };
   const procs = shares.map((share, w) => {
-    const child = track(fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = track(fork(worker, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     // A worker that has reported exits; a late `stop` to it must not throw.
     child.on('error', () => {});
     let onReady;
@@ -40,7 +41,7 @@ export async function startSubscribers({ url, query, subscribers, workers, concu
       } else if (message.type === 'ready') onReady();
       else if (message.type === 'done') onDone(message.results);
     });
-    child.send({ type: 'start', url, query, subscribers: share, concurrency, arrivals });
+    child.send({ type: 'start', url, query, subscribers: share, concurrency, arrivals, ...extra });
     return { child, ready, done };
   });
   let timer;
