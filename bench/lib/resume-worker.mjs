@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { onSseEvents } from './sse-events.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
@@ -153,28 +154,7 @@ function stream(sub, query, keepArrivals, onHead) {
           response.on('error', finish);
           return;
         }
-        let buffer = '';
-        let searchFrom = 0;
-        response.on('data', (text) => {
-          buffer += text;
-          for (;;) {
-            const end = buffer.indexOf('\n\n', searchFrom);
-            if (end < 0) {
-              searchFrom = Math.max(0, buffer.length - 1);
-              break;
-            }
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            searchFrom = 0;
-            let event;
-            const data = [];
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event:')) event = line.slice(6).trim();
-              else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
-            }
-            if (data.length) onEvent(sub, event, data.join('\n'), keepArrivals);
-          }
-        });
+        onSseEvents(response, (event, data) => onEvent(sub, event, data, keepArrivals));
         response.on('end', () => finish());
         response.on('error', finish);
         response.on('aborted', () => finish(new Error('aborted')));
