@@ -90,6 +90,22 @@ async function leases(replica: Replica): Promise<{ held: number; followed: numbe
   return { held: read('held'), followed: read('followed') };
 }
 
+/** Waits until exactly one replica holds the build's lease. */
+async function oneHolder(timeoutMs: number): Promise<void> {
+  await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, timeoutMs, 'one lease holder');
+}
+
+/** Every subscriber done, with no error, complete, and the upstream's log byte for byte. */
+async function expectExact(subscribers: ResumingSubscriber[], project: number, upstreamId: number): Promise<void> {
+  await Promise.all(subscribers.map((s) => s.done));
+  const log = await upstreamLog(project, upstreamId);
+  for (const subscriber of subscribers) {
+    expect(subscriber.errors).toEqual([]);
+    expect(subscriber.complete).toBe(true);
+    expect(subscriber.assembled().equals(log)).toBe(true);
+  }
+}
+
 /**
  * A subscriber that, whenever its stream ends without `complete` (its replica died), subscribes again on
  * the next live replica from its last nextOffset, and keeps every chunk it got.
@@ -167,7 +183,7 @@ describe('three replicas on one Redis', () => {
     const all = () => replicas;
     const subscribers = Array.from({ length: 30 }, (_, i) => new ResumingSubscriber(build.id, TOKENS[i % TOKENS.length], i % 3, all));
     await until(() => subscribers.every((s) => s.chunks.length > 0), 20_000, 'every subscriber to receive');
-    await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, 5_000, 'one lease holder');
+    await oneHolder(5_000);
     const perInterval = await readsPerInterval(12);
     // One poller in all (three, one per replica, before): a poll in flight at either end may add one.
     expect(perInterval).toBeGreaterThan(0.6);
@@ -176,13 +192,7 @@ describe('three replicas on one Redis', () => {
     expect(roles.map((r) => r.held).sort()).toEqual([0, 0, 1]);
     expect(roles.map((r) => r.followed).sort()).toEqual([0, 1, 1]);
     await finish(build.upstreamId);
-    await Promise.all(subscribers.map((s) => s.done));
-    const log = await upstreamLog(1, build.upstreamId);
-    for (const subscriber of subscribers) {
-      expect(subscriber.errors).toEqual([]);
-      expect(subscriber.complete).toBe(true);
-      expect(subscriber.assembled().equals(log)).toBe(true);
-    }
+    await expectExact(subscribers, 1, build.upstreamId);
   }, 60_000);
 });
 
@@ -230,12 +240,7 @@ describe('a stuck follower', () => {
       stuck.process.child.kill('SIGCONT');
     }
     await finish(build.upstreamId);
-    await Promise.all(subscribers.map((s) => s.done));
-    const log = await upstreamLog(1, build.upstreamId);
-    for (const subscriber of subscribers) {
-      expect(subscriber.errors).toEqual([]);
-      expect(subscriber.assembled().equals(log)).toBe(true);
-    }
+    await expectExact(subscribers, 1, build.upstreamId);
   }, 60_000);
 });
 
@@ -245,7 +250,7 @@ describe('Redis lost and back', () => {
     const all = () => replicas;
     const subscribers = Array.from({ length: 12 }, (_, i) => new ResumingSubscriber(build.id, TOKENS[i % TOKENS.length], i % 3, all));
     await until(() => subscribers.every((s) => s.chunks.length > 0), 20_000, 'every subscriber to receive');
-    await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, 5_000, 'one lease holder');
+    await oneHolder(5_000);
 
     await redis.stop();
     await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_MS));
@@ -256,18 +261,13 @@ describe('Redis lost and back', () => {
     await until(() => subscribers.every((s, i) => s.nextOffset > during[i]!), 10_000, 'every subscriber to go on receiving without Redis');
 
     await redis.start();
-    await until(async () => (await Promise.all(replicas.map(leases))).reduce((sum, l) => sum + l.held, 0) === 1, 10_000, 'one lease holder again');
+    await oneHolder(10_000);
     const together = await readsPerInterval(8);
     expect(together).toBeLessThan(1.4);
 
     await finish(build.upstreamId);
-    await Promise.all(subscribers.map((s) => s.done));
-    const log = await upstreamLog(1, build.upstreamId);
-    for (const subscriber of subscribers) {
-      expect(subscriber.errors).toEqual([]);
-      expect(subscriber.resumes).toBe(0);
-      expect(subscriber.assembled().equals(log)).toBe(true);
-    }
+    await expectExact(subscribers, 1, build.upstreamId);
+    expect(subscribers.map((s) => s.resumes)).toEqual(subscribers.map(() => 0));
   }, 60_000);
 });
 
@@ -300,13 +300,7 @@ describe('a lease holder SIGKILLed mid-stream', () => {
     await until(async () => (await traceReads()) > reads + 2, 5_000, 'the new holder to poll');
 
     await finish(build.upstreamId);
-    await Promise.all(subscribers.map((s) => s.done));
-    const log = await upstreamLog(1, build.upstreamId);
+    await expectExact(subscribers, 1, build.upstreamId);
     expect(subscribers.filter((s) => s.resumes > 0).length).toBeGreaterThanOrEqual(5);
-    for (const subscriber of subscribers) {
-      expect(subscriber.errors).toEqual([]);
-      expect(subscriber.complete).toBe(true);
-      expect(subscriber.assembled().equals(log)).toBe(true);
-    }
   }, 60_000);
 });
