@@ -222,6 +222,44 @@ describe('a Redis that stops answering', () => {
   }, 40_000);
 });
 
+describe('Redis restarted empty', () => {
+  it("has followers read the new stream from its start, though their last entry id was far past its ids", async () => {
+    const restarted = await startRedisServer();
+    const pair = await Promise.all([0, 1].map(() => startGateway(parseConfig({ ...configFor(restarted.url), redis: { url: restarted.url, leaseMs: 1_000 } }))));
+    try {
+      const created = await simPost('/__sim/jobs', { project: 1, name: 'restarted', logBytesPerTick: 1500, totalBytes: 50_000_000 });
+      const data = await graphql(pair[0]!, `{ project(upstream: "gitlab", id: "1") { build(id: "${created.id}") { id } } }`);
+      const address = { upstream: 'gitlab', projectId: '1', locator: String(created.id) };
+      const clients = pair.map((gateway) => subscriptionClient('ws', gateway.url));
+      const subs = clients.map((client) => client.subscribe<Chunk>(TRACE, { id: data.project.build.id }));
+      const roles = () => pair.map((g) => g.traceHub.poller(address)?.role).sort().join();
+      await until(() => roles() === 'follower,holder', 5_000, 'a holder and a follower');
+      // Far more log than the new stream will hold (trace.tailBytes) before the follower's turn.
+      await until(() => subs.every((sub) => (sub.values.at(-1)?.nextOffset ?? 0) > 12 * TAIL_BYTES), 10_000, 'a long log');
+      await restarted.stop();
+      await until(() => roles() === 'local,local', 5_000, 'both to poll alone');
+      await restarted.start();
+      await until(() => roles() === 'follower,holder', 10_000, 'coordination to resume');
+      const follower = pair.findIndex((g) => g.traceHub.poller(address)?.role === 'follower');
+      const at = subs[follower]!.values.at(-1)!.nextOffset;
+      const polls = pair[follower]!.traceHub.poller(address)!.polls;
+      await until(() => subs[follower]!.values.at(-1)!.nextOffset > at + 2 * TAIL_BYTES, 10_000, "the follower's subscriber to go on from the new stream");
+      expect(pair[follower]!.traceHub.poller(address)!.polls).toBe(polls);
+      await simPost(`/__sim/jobs/${created.id}/finish`, { status: 'success' });
+      const ends = await Promise.all(subs.map((sub) => sub.done));
+      await Promise.all(clients.map((client) => client.dispose()));
+      const log = await (await fetch(`${simulator.url}/api/v4/projects/1/jobs/${created.id}/trace`)).text();
+      for (const [i, sub] of subs.entries()) {
+        expect(ends[i]!.errors).toBeUndefined();
+        expect(assemble(sub.values)).toBe(log);
+      }
+    } finally {
+      await Promise.all(pair.map((gateway) => gateway.close()));
+      await restarted.close();
+    }
+  }, 40_000);
+});
+
 describe('Redis unreachable at start', () => {
   it('starts, says so on /ready and /metrics, and serves subscriptions alone', async () => {
     const dead = await startRedisServer();

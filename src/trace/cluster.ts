@@ -206,6 +206,9 @@ export class BuildReplica implements StreamFollower {
     if (role !== 'holder' && this.#lease.held) void this.#lease.release();
     if (this.role === role) return;
     if (this.role === 'follower') this.#cluster.reader.unfollow(this.stream.key, this);
+    // Back from polling alone (Redis was lost, maybe restarted empty, its ids starting again): the
+    // stream is read from its start; what this tail holds already is skipped by offset.
+    if (this.role === 'local') this.lastId = '0-0';
     this.role = role;
     if (role === 'follower') this.#cluster.reader.follow(this.stream.key, this);
   }

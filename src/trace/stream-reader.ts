@@ -26,11 +26,6 @@ export class StreamReader {
   constructor(link: RedisLink, blockMs: number) {
     this.#link = link;
     this.#blockMs = blockMs;
-    // After Redis was lost the streams may be gone (a restarted Redis keeps nothing): a follower whose
-    // last id is past its stream's end would wait forever, so it reads that stream from its start.
-    link.onStateChange((state) => {
-      if (state === 'ready') void this.#rewindRestarted();
-    });
   }
 
   get size(): number {
@@ -104,23 +99,5 @@ export class StreamReader {
 
   #loseAll(): void {
     for (const follower of [...this.#follows.values()]) follower.lost();
-  }
-
-  async #rewindRestarted(): Promise<void> {
-    const follows = [...this.#follows];
-    if (follows.length === 0) return;
-    try {
-      const pipeline = this.#link.client.pipeline();
-      for (const [key] of follows) pipeline.xrevrange(key, '+', '-', 'COUNT', 1);
-      const answers = (await pipeline.exec()) ?? [];
-      follows.forEach(([, follower], i) => {
-        const [error, last] = answers[i] ?? [];
-        if (error) return;
-        const top = (last as Array<[string, string[]]>)[0]?.[0] ?? '0-0';
-        if (idBefore(top, follower.lastId)) follower.lastId = '0-0';
-      });
-    } catch {
-      // Lost again: the next 'ready' rewinds.
-    }
   }
 }
