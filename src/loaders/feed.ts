@@ -76,6 +76,8 @@ export async function mergeSources<T>(
   const failures: MergeResult<T>['failures'] = [];
   const held: Array<Held<T> | undefined> = sources.map(() => undefined);
   const failed = new Set<number>();
+  /** Each held page's next item to give. */
+  const next = sources.map(() => 0);
   const read = async (i: number): Promise<void> => {
     const position = positions[i]!;
     if (position === 'done') return;
@@ -84,7 +86,9 @@ export async function mergeSources<T>(
     const after = fromLast ? position.last : position.page;
     try {
       const page = await sources[i]!.fetch(after ?? undefined, first);
-      held[i] = { page, after, skip: fromLast ? 0 : position.consumed, times: page.items.map(createdAt) };
+      const skip = fromLast ? 0 : position.consumed;
+      held[i] = { page, after, skip, times: page.items.map(createdAt) };
+      next[i] = skip;
     } catch (error) {
       failures.push({ source: i, error });
       failed.add(i);
@@ -93,7 +97,6 @@ export async function mergeSources<T>(
   // Sources whose next item is unknown are read now, in parallel; the others when the merge reaches them.
   await Promise.all(positions.map((p, i) => (p !== 'done' && p.head === null ? read(i) : undefined)));
 
-  const next = held.map((h) => h?.skip ?? 0);
   const items: MergeResult<T>['items'] = [];
   merge: while (items.length < first) {
     let best = -1;

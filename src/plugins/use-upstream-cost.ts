@@ -51,7 +51,7 @@ export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
 }
 
 /** Arguments and directives whose value changes an operation's cost. */
-const PRICED_ARGUMENTS = new Set(['first', 'limit']);
+const PRICED_ARGUMENTS = new Set(['first', 'limit', 'sources']);
 const PRICED_DIRECTIVES = new Set(['include', 'skip']);
 
 /** Whether any variable of the document reaches a priced argument or directive (else its cost is the document's). */
