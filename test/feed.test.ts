@@ -247,13 +247,22 @@ describe('Query.builds(sources:)', () => {
     expect((await stack.stats()).routes[ROUTES.v4]).toBe(1);
   });
 
-  it('refuses 21 sources before any upstream request', async () => {
+  it('refuses 21 sources, none, a bad first, an unknown upstream or a bad project before any upstream request', async () => {
     const sources = Array.from({ length: 21 }, (_, i) => ({ upstream: 'v4', project: String(i + 1) }));
     const result = await stack.graphql(FEED, { sources, first: 1 });
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect((await stack.stats()).total).toBe(0);
     const none = await stack.graphql(FEED, { sources: [], first: 1 });
     expect(codes(none)).toEqual(['BAD_USER_INPUT']);
+    for (const bad of [
+      { sources: SOURCES, first: 0 },
+      { sources: SOURCES, first: 101 },
+      { sources: [...SOURCES, { upstream: 'nowhere', project: '1' }], first: 1 },
+      { sources: [...SOURCES, { upstream: 'v4', project: '../../users' }], first: 1 },
+    ]) {
+      expect(codes(await stack.graphql(FEED, bad))).toEqual(['BAD_USER_INPUT']);
+    }
+    expect((await stack.stats()).total).toBe(0);
   });
 
   it('refuses a malformed cursor, a cursor of another feed and a Project.builds cursor', async () => {
