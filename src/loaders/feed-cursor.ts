@@ -8,9 +8,12 @@ import { createHash } from 'node:crypto';
 import { badUserInput } from '../errors.js';
 import { START, type SourcePosition } from './feed.js';
 
-/** 20 sources × a position of at most MAX_POSITION_LENGTH, three times over, in base64. */
-const MAX_CURSOR_LENGTH = 16 * 1024;
-const MAX_POSITION_LENGTH = 200;
+/**
+ * An adapter's position fits in a list's own Relay cursor (at most 1,024 base64 characters, relay.ts),
+ * so in fewer than 768 characters; a feed carries two per source, for up to 20 sources, in base64.
+ */
+const MAX_POSITION_LENGTH = 768;
+const MAX_CURSOR_LENGTH = 48 * 1024;
 /** The most a `consumed` count can be: one upstream page. */
 const MAX_CONSUMED = 1000;
 /** The range of a JavaScript date, in ms. */
