@@ -20,6 +20,7 @@ import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
 import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
 import { useLimits } from './plugins/use-limits.js';
+import { usePartialErrors } from './plugins/use-partial-errors.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js';
@@ -159,6 +160,8 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
       useErrorCodes(),
+      // A feed's failed sources: errors beside the data (resolvers/partial-errors.ts).
+      usePartialErrors(),
       useArgumentChecks({
         maxFirst: config.maxPageSize,
         maxTraceLimit: Math.max(...registry.list().map(({ adapter }) => adapter.maxTraceLimit), 1),

@@ -20,7 +20,21 @@ const nodesOf = (project) => project.builds.nodes;
  * Each query: its text, variables, and naive/minimum counts computed from its answer. `entityFields`
  * is the number of entity-valued fields per build the naive count charges one request each.
  */
-function queries(buildId) {
+/** The feed over three GitLab projects (the issue's 3 sources × 20 builds) and over all three kinds. */
+const FEED_GITLAB = [
+  { upstream: 'gitlab', project: '1' },
+  { upstream: 'gitlab', project: '2' },
+  { upstream: 'gitlab-v3', project: '1' },
+];
+const FEED_KINDS = [
+  { upstream: 'gitlab', project: '1' },
+  { upstream: 'gitlab-v3', project: '2' },
+  { upstream: 'bkci', project: 'demo' },
+];
+const FEED_QUERY = `query($sources: [BuildSource!]!, $after: String) {
+  builds(sources: $sources, first: 20, after: $after) { nodes { ${LIST_FIELDS} } pageInfo { endCursor } } }`;
+
+function queries(buildId, feed) {
   const list = (first, fields, entityFields, minimum) => ({
     query: `{ project(upstream:"gitlab", id:"1") { builds(first: ${first}) { nodes { ${fields} } } } }`,
     naive: (data) => 1 + nodesOf(data.project).length * entityFields,
@@ -65,6 +79,30 @@ function queries(buildId) {
       minimum: () => 3,
       why: 'one list per project; commit, pipeline and user embedded',
     },
+    {
+      name: 'feed: builds(sources: gitlab 1, gitlab 2, gitlab-v3 1, first: 20), first page',
+      query: FEED_QUERY,
+      variables: { sources: FEED_GITLAB },
+      naive: (data) => 3 + data.builds.nodes.length * 3,
+      minimum: () => 3,
+      why: 'one upstream page of 20 per source; commit, pipeline and user embedded',
+    },
+    {
+      name: 'feed: the same, second page (after its endCursor)',
+      query: FEED_QUERY,
+      variables: { sources: FEED_GITLAB, after: feed.gitlabCursor },
+      naive: (data) => 3 + data.builds.nodes.length * 3,
+      minimum: () => 3,
+      why: 'at most one upstream page per source, and only for the sources the merge reaches',
+    },
+    {
+      name: 'feed: builds(sources: gitlab 1, gitlab-v3 2, bkci demo, first: 20), first page',
+      query: FEED_QUERY,
+      variables: { sources: FEED_KINDS },
+      naive: (data) => 3 + data.builds.nodes.length * 3,
+      minimum: () => 2 + feed.bkciPage,
+      why: `one page per GitLab source + what one page of bkci demo costs alone (${feed.bkciPage}: its pipelines, their histories, the pipelines' status)`,
+    },
   ];
 }
 
@@ -74,9 +112,13 @@ export async function runEconomy() {
   try {
     const first = await gql(gateway.url, `{ project(upstream:"gitlab", id:"1") { builds(first: 1) { nodes { id } } } }`);
     const buildId = first.project.builds.nodes[0].id;
+    const feedPage = await gql(gateway.url, FEED_QUERY, { sources: FEED_GITLAB });
+    await resetSimStats(sim.url);
+    await gql(gateway.url, `{ project(upstream:"bkci", id:"demo") { builds(first: 20) { nodes { ${LIST_FIELDS} } } } }`);
+    const feed = { gitlabCursor: feedPage.builds.pageInfo.endCursor, bkciPage: (await simStats(sim.url)).total };
     const rows = [];
     const over = [];
-    for (const q of queries(buildId)) {
+    for (const q of queries(buildId, feed)) {
       await resetSimStats(sim.url);
       const data = await gql(gateway.url, q.query, q.variables);
       const stats = await simStats(sim.url);

@@ -178,6 +178,17 @@ export type BuildKind =
   /** An ordinary job that a runner executes. */
   | 'BUILD';
 
+/**
+ * One project of one upstream, as a source of the merged feeds (`Query.builds`, `Query.pipelines`).
+ * Spellings of one project (`1`, `001`, `group/project`, `GROUP%2Fproject`) are one source.
+ */
+export type BuildSource = {
+  /** The upstream's own project id or its full path (`group/project`; bk-ci: the project code). */
+  project: Scalars['ID']['input'];
+  /** Name of a configured upstream (see `Query.upstreams`). */
+  upstream: Scalars['String']['input'];
+};
+
 /** One stage of a build (bk-ci): its jobs run after the previous stage's. */
 export type BuildStage = {
   __typename?: 'BuildStage';
@@ -482,6 +493,20 @@ export type Query = {
   __typename?: 'Query';
   /** A build by its opaque global id. Null, with a `NOT_FOUND` error, when it does not exist or is not visible. */
   build?: Maybe<Build>;
+  /**
+   * One feed of the builds of up to 20 projects across upstreams, newest first by `createdAt` (ties: by
+   * upstream name, then project id, then each source's own order). Each source is read one upstream page
+   * of `first` builds at a time, and only as far as the merge needs: a page of the feed costs at most one
+   * upstream page per source, so a page may hold fewer than `first` builds while `hasNextPage` is true.
+   * One opaque cursor carries every source's position; it is valid for this feed only (the same sources,
+   * in any order or spelling, and the same `scope`). A source that fails leaves the others' builds in the
+   * answer, with an error naming it (`extensions.source { upstream project }`) at this field's path; the
+   * cursor keeps that source's position, so the next page tries it again. Where a source's own list is
+   * not newest first (bk-ci lists a project's builds pipeline after pipeline), the feed keeps that
+   * source's order and merges by its next build. Costs like one list per source (sources × `first`).
+   * `totalCount` is null.
+   */
+  builds: BuildConnection;
   /** Any object by its opaque global id. */
   node?: Maybe<Node>;
   /**
@@ -498,6 +523,15 @@ export type Query = {
 /** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
 export type QueryBuildArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
+export type QueryBuildsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  scope?: InputMaybe<Array<BuildStatus>>;
+  sources: Array<BuildSource>;
 };
 
 
@@ -795,6 +829,7 @@ export type ResolversTypes = {
   BuildEdge: ResolverTypeWrapper<BuildEdgeModel>;
   BuildJob: ResolverTypeWrapper<BuildJobModel>;
   BuildKind: BuildKind;
+  BuildSource: BuildSource;
   BuildStage: ResolverTypeWrapper<BuildStageModel>;
   BuildStatus: BuildStatus;
   BuildStep: ResolverTypeWrapper<BuildStepModel>;
@@ -836,6 +871,7 @@ export type ResolversParentTypes = {
   BuildConnection: BuildConnectionModel;
   BuildEdge: BuildEdgeModel;
   BuildJob: BuildJobModel;
+  BuildSource: BuildSource;
   BuildStage: BuildStageModel;
   BuildStep: BuildStepModel;
   CancelBuildPayload: BuildPayloadModel;
@@ -1041,6 +1077,7 @@ export type ProjectResolvers<ContextType = GatewayContext, ParentType extends Re
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   build?: Resolver<Maybe<ResolversTypes['Build']>, ParentType, ContextType, RequireFields<QueryBuildArgs, 'id'>>;
+  builds?: Resolver<ResolversTypes['BuildConnection'], ParentType, ContextType, RequireFields<QueryBuildsArgs, 'sources'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'id' | 'upstream'>>;
   upstreams?: Resolver<Array<ResolversTypes['Upstream']>, ParentType, ContextType>;

@@ -38,7 +38,11 @@ function pageSize(first: unknown, max: number): number {
 export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
   return ({ field, args, childComplexity }) => {
     if (isLeafType(getNamedType(field.type))) return LEAF_COST;
-    if (field.args.some((arg) => arg.name === 'first')) return OBJECT_COST + pageSize(args.first, maxFirst) * childComplexity;
+    if (field.args.some((arg) => arg.name === 'first')) {
+      // A feed (`Query.builds(sources:)`) reads a page of each source: priced like one alias per source.
+      const lists = Array.isArray(args.sources) ? Math.max(1, args.sources.length) : 1;
+      return OBJECT_COST + lists * pageSize(args.first, maxFirst) * childComplexity;
+    }
     if (field.name === 'trace' && typeof args.limit === 'number' && args.limit > 0) {
       return OBJECT_COST + childComplexity + Math.ceil(args.limit / TRACE_UNITS_PER_COST);
     }
@@ -47,7 +51,7 @@ export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
 }
 
 /** Arguments and directives whose value changes an operation's cost. */
-const PRICED_ARGUMENTS = new Set(['first', 'limit']);
+const PRICED_ARGUMENTS = new Set(['first', 'limit', 'sources']);
 const PRICED_DIRECTIVES = new Set(['include', 'skip']);
 
 /** Whether any variable of the document reaches a priced argument or directive (else its cost is the document's). */

@@ -2,6 +2,7 @@
 import type { Resolvers } from '../generated/resolvers.js';
 import { Build } from './Build.js';
 import { Commit } from './Commit.js';
+import { Feed } from './Feed.js';
 import { Mutation } from './Mutation.js';
 import { Node } from './Node.js';
 import { Pipeline } from './Pipeline.js';
@@ -16,7 +17,7 @@ import { User } from './User.js';
 
 export const resolvers: Resolvers = {
   ...scalars,
-  Query,
+  Query: { ...Query, ...Feed },
   Mutation,
   Subscription,
   TraceChunk,
