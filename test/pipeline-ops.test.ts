@@ -306,3 +306,37 @@ describe('Runner.builds', () => {
     expect((await stack.stats()).total).toBe(0);
   });
 });
+
+describe('pipelineStatus rechecks each credential', () => {
+  let own: Stack;
+  beforeAll(async () => {
+    own = await startStack({ simulator: { tickMs: 3_600_000 }, gateway: { trace: { pollIntervalMs: 40, maxPollIntervalMs: 80, recheckMs: 100 } } as never });
+  });
+  afterAll(() => own?.close());
+
+  it('a revoked token\'s subscriber ends with UNAUTHENTICATED while the others go on to the terminal status', async () => {
+    const control = (method: string, path: string, body?: unknown) =>
+      fetch(`${own.simulator.url}/__sim${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect((await control('POST', '/tokens', { token: 'glpat-short-lived', like: 'glpat-developer' })).status).toBe(201);
+    const pipelineId = own.simulator.store.projects.get(1)!.pipelines.find((p) => latest(p).some((j) => j.status === 'running'))!.id;
+    const found = await own.graphql(`{ project(upstream: "gitlab", id: "1") { pipeline(id: "${pipelineId}") { id } } }`, undefined, DEV);
+    const id = found.data!.project.pipeline.id;
+    const keeps = subscriptionClient('sse', own.gateway.url, DEV);
+    const loses = subscriptionClient('ws', own.gateway.url, { 'PRIVATE-TOKEN': 'glpat-short-lived' });
+    try {
+      const query = 'subscription($id: ID!) { pipelineStatus(id: $id) { status } }';
+      const kept = keeps.subscribe<{ status: string }>(query, { id });
+      const lost = loses.subscribe<{ status: string }>(query, { id });
+      await until(() => kept.values.length === 1 && lost.values.length === 1, 5000, 'both first values');
+      expect((await control('DELETE', '/tokens/glpat-short-lived')).status).toBeLessThan(300);
+      const end = await lost.done;
+      expect(end.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(lost.values.map((v) => v.status)).toEqual(['RUNNING']);
+      await fetch(`${own.simulator.url}/api/v4/projects/1/pipelines/${pipelineId}/cancel`, { method: 'POST', headers: ROOT });
+      expect((await kept.done).errors).toBeUndefined();
+      expect(kept.values.map((v) => v.status)).toEqual(['RUNNING', 'CANCELED']);
+    } finally {
+      await Promise.all([keeps.dispose(), loses.dispose()]);
+    }
+  });
+});
