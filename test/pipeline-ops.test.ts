@@ -304,6 +304,13 @@ describe('Runner.builds', () => {
     );
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'maxCost' });
     expect((await stack.stats()).total).toBe(0);
+    // The same shape with small inner pages is within the limit: the price follows `first`.
+    const small = await stack.graphql(
+      `{ project(upstream: "gitlab", id: "1") { builds(first: 100) { nodes { runner { builds(first: 1) { nodes { id } } } } } } }`,
+      undefined,
+      ROOT,
+    );
+    expect(small.errors).toBeUndefined();
   });
 });
 
