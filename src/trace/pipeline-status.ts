@@ -68,6 +68,8 @@ class PipelinePoller {
   #failures = 0;
   /** The pipeline as last read. */
   pipeline: PipelineModel;
+  /** Bumped at every status change the poller sees. */
+  version = 0;
   failure: BuildgateError | undefined;
   ended = false;
   stopped = false;
@@ -134,6 +136,7 @@ class PipelinePoller {
       if (this.stopped) return;
       changed = pipeline.status !== this.pipeline.status;
       this.pipeline = pipeline;
+      if (changed) this.version += 1;
       this.#failures = 0;
       if (TERMINAL_STATUSES.has(pipeline.status ?? 'CREATED')) this.ended = true;
     } catch (error) {
@@ -203,13 +206,17 @@ export class PipelineStatusHub {
         poller.join(member);
         recheck = setInterval(() => void this.#recheck(request, member), this.#options.recheckMs);
         recheck.unref?.();
+        // Only what the poller reads after this subscriber joined is news to it: a poller started
+        // earlier may hold an older state than the subscriber's own check just read.
+        let seen = poller.version;
         let last = start.status;
         for (;;) {
           if (stopped) return;
           const failure = member.failure ?? poller.failure;
           if (failure) throw failure;
           const current = poller.pipeline;
-          if (current.status !== last) {
+          if (poller.version !== seen && current.status !== last) {
+            seen = poller.version;
             last = current.status;
             await push(current);
             if (TERMINAL_STATUSES.has(current.status ?? 'CREATED')) return stop();
