@@ -7,6 +7,7 @@ import type { BuildConnectionModel, BuildEdgeModel } from '../relay.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -253,6 +254,16 @@ export type CancelBuildPayload = {
   build: Build;
 };
 
+/** What `cancelPipeline` returns. */
+export type CancelPipelinePayload = {
+  __typename?: 'CancelPipelinePayload';
+  /**
+   * The pipeline as the upstream answered the cancel: for GitLab every build not yet finished is canceled
+   * (a finished pipeline comes back unchanged, as GitLab answers); for bk-ci its latest build is stopped.
+   */
+  pipeline: Pipeline;
+};
+
 /** A git commit that builds ran on. */
 export type Commit = Node & {
   __typename?: 'Commit';
@@ -306,17 +317,34 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a build that has not finished. */
   cancelBuild?: Maybe<CancelBuildPayload>;
+  /**
+   * Cancel a pipeline's unfinished builds (GitLab `POST …/pipelines/:id/cancel`, v4 and v3; bk-ci: stop of
+   * the pipeline's latest build). Never retried automatically.
+   */
+  cancelPipeline?: Maybe<CancelPipelinePayload>;
   /** Erase a finished build's log and artifacts. */
   eraseBuild?: Maybe<EraseBuildPayload>;
   /** Start a manual build. */
   playBuild?: Maybe<PlayBuildPayload>;
   /** Run a finished build again. */
   retryBuild?: Maybe<RetryBuildPayload>;
+  /**
+   * Run a pipeline's failed and canceled builds again (GitLab `POST …/pipelines/:id/retry`, v4 and v3; bk-ci:
+   * retry of the pipeline's latest build). One upstream request for the mutation itself, never retried
+   * automatically: a timeout or a 5xx is reported, not repeated.
+   */
+  retryPipeline?: Maybe<RetryPipelinePayload>;
 };
 
 
 /** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
 export type MutationCancelBuildArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
+export type MutationCancelPipelineArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -337,6 +365,12 @@ export type MutationPlayBuildArgs = {
 export type MutationRetryBuildArgs = {
   id: Scalars['ID']['input'];
   options?: InputMaybe<RetryOptions>;
+};
+
+
+/** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
+export type MutationRetryPipelineArgs = {
+  id: Scalars['ID']['input'];
 };
 
 /**
@@ -567,11 +601,29 @@ export type RetryOptions = {
   taskId?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** What `retryPipeline` returns. */
+export type RetryPipelinePayload = {
+  __typename?: 'RetryPipelinePayload';
+  /**
+   * The pipeline as the upstream answered the retry: for GitLab its failed and canceled builds run again as
+   * new builds (the old ones stay as they were); for bk-ci, where a pipeline run is one build, its latest
+   * build runs again in place (a new `attempt`).
+   */
+  pipeline: Pipeline;
+};
+
 /** A runner (agent) that executes builds. */
 export type Runner = {
   __typename?: 'Runner';
   /** Whether the runner takes builds. */
   active?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * The builds this runner ran or runs, newest first (GitLab v4 `GET /runners/:id/jobs`, across every project
+   * the runner served). Listing an instance (shared) runner's builds takes an administrator's credential in
+   * GitLab; others answer FORBIDDEN. GitLab v3 and bk-ci have no such read: there the field is null with an
+   * `UNSUPPORTED_BY_UPSTREAM` error.
+   */
+  builds?: Maybe<BuildConnection>;
   /** The runner's description, as its owner wrote it. */
   description?: Maybe<Scalars['String']['output']>;
   /** The runner's name. */
@@ -584,6 +636,14 @@ export type Runner = {
   status?: Maybe<Scalars['String']['output']>;
   /** The upstream's runner id. */
   upstreamId: Scalars['ID']['output'];
+};
+
+
+/** A runner (agent) that executes builds. */
+export type RunnerBuildsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  scope?: InputMaybe<Array<BuildStatus>>;
 };
 
 /** Live builds: a log as it grows, and a status as it changes (over SSE or graphql-ws on /graphql). */
@@ -602,6 +662,13 @@ export type Subscription = {
    * that reads far slower than the log grows gets a `TRACE_OVERFLOW` error carrying `nextOffset`.
    */
   buildTrace: TraceChunk;
+  /**
+   * A pipeline now, then again at every change of its status; completes at a terminal status. However many
+   * clients watch one pipeline, whatever their credentials, the gateway polls the upstream once per
+   * interval; each client's own credential is checked when it subscribes and again at intervals (a refused
+   * credential ends its stream with its error, and it receives nothing else).
+   */
+  pipelineStatus: Pipeline;
 };
 
 
@@ -615,6 +682,12 @@ export type SubscriptionBuildStatusArgs = {
 export type SubscriptionBuildTraceArgs = {
   id: Scalars['ID']['input'];
   offset?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Live builds: a log as it grows, and a status as it changes (over SSE or graphql-ws on /graphql). */
+export type SubscriptionPipelineStatusArgs = {
+  id: Scalars['ID']['input'];
 };
 
 /** A piece of a build's log. */
@@ -834,6 +907,7 @@ export type ResolversTypes = {
   BuildStatus: BuildStatus;
   BuildStep: ResolverTypeWrapper<BuildStepModel>;
   CancelBuildPayload: ResolverTypeWrapper<BuildPayloadModel>;
+  CancelPipelinePayload: ResolverTypeWrapper<Omit<CancelPipelinePayload, 'pipeline'> & { pipeline: ResolversTypes['Pipeline'] }>;
   Commit: ResolverTypeWrapper<CommitModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EraseBuildPayload: ResolverTypeWrapper<BuildPayloadModel>;
@@ -849,6 +923,7 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RetryBuildPayload: ResolverTypeWrapper<BuildPayloadModel>;
   RetryOptions: RetryOptions;
+  RetryPipelinePayload: ResolverTypeWrapper<Omit<RetryPipelinePayload, 'pipeline'> & { pipeline: ResolversTypes['Pipeline'] }>;
   Runner: ResolverTypeWrapper<RunnerModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -875,6 +950,7 @@ export type ResolversParentTypes = {
   BuildStage: BuildStageModel;
   BuildStep: BuildStepModel;
   CancelBuildPayload: BuildPayloadModel;
+  CancelPipelinePayload: Omit<CancelPipelinePayload, 'pipeline'> & { pipeline: ResolversParentTypes['Pipeline'] };
   Commit: CommitModel;
   DateTime: Scalars['DateTime']['output'];
   EraseBuildPayload: BuildPayloadModel;
@@ -890,6 +966,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   RetryBuildPayload: BuildPayloadModel;
   RetryOptions: RetryOptions;
+  RetryPipelinePayload: Omit<RetryPipelinePayload, 'pipeline'> & { pipeline: ResolversParentTypes['Pipeline'] };
   Runner: RunnerModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
@@ -987,6 +1064,10 @@ export type CancelBuildPayloadResolvers<ContextType = GatewayContext, ParentType
   build?: Resolver<ResolversTypes['Build'], ParentType, ContextType>;
 };
 
+export type CancelPipelinePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CancelPipelinePayload'] = ResolversParentTypes['CancelPipelinePayload']> = {
+  pipeline?: Resolver<ResolversTypes['Pipeline'], ParentType, ContextType>;
+};
+
 export type CommitResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Commit'] = ResolversParentTypes['Commit']> = {
   authorEmail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   authorName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1015,9 +1096,11 @@ export type EraseBuildPayloadResolvers<ContextType = GatewayContext, ParentType 
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cancelBuild?: Resolver<Maybe<ResolversTypes['CancelBuildPayload']>, ParentType, ContextType, RequireFields<MutationCancelBuildArgs, 'id'>>;
+  cancelPipeline?: Resolver<Maybe<ResolversTypes['CancelPipelinePayload']>, ParentType, ContextType, RequireFields<MutationCancelPipelineArgs, 'id'>>;
   eraseBuild?: Resolver<Maybe<ResolversTypes['EraseBuildPayload']>, ParentType, ContextType, RequireFields<MutationEraseBuildArgs, 'id'>>;
   playBuild?: Resolver<Maybe<ResolversTypes['PlayBuildPayload']>, ParentType, ContextType, RequireFields<MutationPlayBuildArgs, 'id'>>;
   retryBuild?: Resolver<Maybe<ResolversTypes['RetryBuildPayload']>, ParentType, ContextType, RequireFields<MutationRetryBuildArgs, 'id'>>;
+  retryPipeline?: Resolver<Maybe<ResolversTypes['RetryPipelinePayload']>, ParentType, ContextType, RequireFields<MutationRetryPipelineArgs, 'id'>>;
 };
 
 export type NodeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
@@ -1087,8 +1170,13 @@ export type RetryBuildPayloadResolvers<ContextType = GatewayContext, ParentType 
   build?: Resolver<ResolversTypes['Build'], ParentType, ContextType>;
 };
 
+export type RetryPipelinePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RetryPipelinePayload'] = ResolversParentTypes['RetryPipelinePayload']> = {
+  pipeline?: Resolver<ResolversTypes['Pipeline'], ParentType, ContextType>;
+};
+
 export type RunnerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Runner'] = ResolversParentTypes['Runner']> = {
   active?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  builds?: Resolver<Maybe<ResolversTypes['BuildConnection']>, ParentType, ContextType, Partial<RunnerBuildsArgs>>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   online?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1100,6 +1188,7 @@ export type RunnerResolvers<ContextType = GatewayContext, ParentType extends Res
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   buildStatus?: SubscriptionResolver<ResolversTypes['Build'], "buildStatus", ParentType, ContextType, RequireFields<SubscriptionBuildStatusArgs, 'id'>>;
   buildTrace?: SubscriptionResolver<ResolversTypes['TraceChunk'], "buildTrace", ParentType, ContextType, RequireFields<SubscriptionBuildTraceArgs, 'id'>>;
+  pipelineStatus?: SubscriptionResolver<ResolversTypes['Pipeline'], "pipelineStatus", ParentType, ContextType, RequireFields<SubscriptionPipelineStatusArgs, 'id'>>;
 };
 
 export type TraceChunkResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TraceChunk'] = ResolversParentTypes['TraceChunk']> = {
@@ -1162,6 +1251,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   BuildStage?: BuildStageResolvers<ContextType>;
   BuildStep?: BuildStepResolvers<ContextType>;
   CancelBuildPayload?: CancelBuildPayloadResolvers<ContextType>;
+  CancelPipelinePayload?: CancelPipelinePayloadResolvers<ContextType>;
   Commit?: CommitResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EraseBuildPayload?: EraseBuildPayloadResolvers<ContextType>;
@@ -1173,6 +1263,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Project?: ProjectResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RetryBuildPayload?: RetryBuildPayloadResolvers<ContextType>;
+  RetryPipelinePayload?: RetryPipelinePayloadResolvers<ContextType>;
   Runner?: RunnerResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TraceChunk?: TraceChunkResolvers<ContextType>;

@@ -6,6 +6,7 @@ import { decodeGlobalId } from '../relay.js';
 import type { BuildModel, RetryOptions } from '../model.js';
 import { type BuildOperation, descriptorOf } from '../upstreams/kinds/index.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
+import { mutatePipeline } from './pipeline-mutations.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 type Action = (adapter: Upstream, call: CallContext, projectId: string, locator: string) => Promise<BuildModel>;
@@ -69,4 +70,6 @@ export const Mutation: MutationResolvers = {
     mutate(context, id, 'erase', (adapter, call, projectId, buildId) => declared(adapter.erase, 'erase').call(adapter, call, projectId, buildId)),
   playBuild: (_parent, { id }, context) =>
     mutate(context, id, 'play', (adapter, call, projectId, buildId) => declared(adapter.play, 'play').call(adapter, call, projectId, buildId)),
+  retryPipeline: (_parent, { id }, context) => mutatePipeline(context, id, 'retry'),
+  cancelPipeline: (_parent, { id }, context) => mutatePipeline(context, id, 'cancel'),
 };

@@ -3,7 +3,9 @@ import { badUserInput } from '../errors.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import { decodeGlobalId } from '../relay.js';
 import type { WatchRequest } from '../trace/hub.js';
-import type { BuildModel, TraceChunkModel } from '../model.js';
+import { type PipelineWatchRequest, pipelineStatusHubOf } from '../trace/pipeline-status.js';
+import type { BuildModel, PipelineModel, TraceChunkModel } from '../model.js';
+import { checkNativeId } from './helpers.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 /**
@@ -23,6 +25,19 @@ async function watchRequest(context: GatewayContext, globalId: string): Promise<
   };
 }
 
+/** The pipeline a global id names, checked before any upstream request and keyed by its canonical project. */
+async function pipelineWatch(context: GatewayContext, globalId: string): Promise<PipelineWatchRequest> {
+  const [upstream, projectId, pipelineId] = decodeGlobalId(globalId, 'Pipeline').parts as [string, string, string];
+  const { adapter, call } = context.upstream(upstream);
+  const spelling = checkedProjectSpelling(adapter, projectId);
+  return {
+    address: { upstream, projectId: await canonicalProject(context, upstream, spelling), pipelineId: checkNativeId(pipelineId) },
+    adapter,
+    credential: call.credential,
+    serviceCredential: context.registry.get(upstream)?.serviceCredential,
+  };
+}
+
 export const Subscription: SubscriptionResolvers = {
   buildTrace: {
     subscribe: async (_parent, { id, offset }, context) => {
@@ -35,5 +50,13 @@ export const Subscription: SubscriptionResolvers = {
   buildStatus: {
     subscribe: async (_parent, { id }, context) => context.traceHub.status(await watchRequest(context, id)),
     resolve: (build: BuildModel) => build,
+  },
+  pipelineStatus: {
+    subscribe: async (_parent, { id }, context) => {
+      const { pollIntervalMs, maxPollIntervalMs, recheckMs } = context.config.trace;
+      const hub = pipelineStatusHubOf(context.traceHub, { intervalMs: pollIntervalMs, maxIntervalMs: maxPollIntervalMs, recheckMs });
+      return hub.watch(await pipelineWatch(context, id));
+    },
+    resolve: (pipeline: PipelineModel) => pipeline,
   },
 };

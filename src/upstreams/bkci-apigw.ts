@@ -291,6 +291,27 @@ export class BkciApigwUpstream implements Upstream {
     return this.getBuild(call, projectId, locator);
   }
 
+  /** A pipeline run is one build: the pipeline's latest build is retried (run again in place). */
+  retryPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    return this.#latestBuildAction(call, projectId, pipelineId, '/retry');
+  }
+
+  /** Stops the pipeline's latest build. */
+  cancelPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    return this.#latestBuildAction(call, projectId, pipelineId, '/stop');
+  }
+
+  /** The pipeline's status names its latest build (`latestBuildId`); one POST on it, then the pipeline as it is now. */
+  async #latestBuildAction(call: CallContext, projectId: string, pipelineId: string, tail: '/retry' | '/stop'): Promise<PipelineModel> {
+    if (!PIPELINE_ID.test(pipelineId)) throw badUserInput(`"${pipelineId.slice(0, 80)}" is not a bk-ci pipeline id`, { argument: 'id' });
+    const { latestBuildId } = await this.#get<BkciPipeline>(call, this.#pipelinePath(projectId, pipelineId, '/status'));
+    if (!latestBuildId || !BUILD_ID.test(latestBuildId)) {
+      throw new BuildgateError('NOT_FOUND', `upstream "${this.name}" has no build of pipeline "${pipelineId}" to act on`, { upstream: this.name });
+    }
+    await this.#post<unknown>(call, this.#buildPath(projectId, pipelineId, latestBuildId, tail));
+    return this.getPipeline(call, projectId, pipelineId);
+  }
+
   get #mapping() {
     return { upstream: this.name, consoleOrigin: this.#consoleOrigin };
   }

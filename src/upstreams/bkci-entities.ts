@@ -72,6 +72,7 @@ export interface BkciPipeline {
   pipelineId: string;
   pipelineName?: string;
   latestBuildStatus?: string | null;
+  latestBuildId?: string | null;
   latestBuildStartTime?: number | null;
   latestBuildEndTime?: number | null;
   createTime?: number | null;

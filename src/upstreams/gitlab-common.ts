@@ -19,6 +19,7 @@ import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
 import { UpstreamBodyError } from './errors.js';
 import { cutWindow, readLogBytes, skipBytes } from './log-window.js';
 import { Utf8Cutter } from './utf8-cutter.js';
+import { pipelineAction } from './gitlab-pipelines.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -156,6 +157,14 @@ export abstract class GitLabUpstreamBase implements Upstream {
 
   play(call: CallContext, projectId: string, locator: string): Promise<BuildModel> {
     return this.#jobRequest(call, 'POST', `${this.buildPath(projectId, locator)}/play`, projectId);
+  }
+
+  retryPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    return pipelineAction(this.http, call, projectId, pipelineId, 'retry');
+  }
+
+  cancelPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    return pipelineAction(this.http, call, projectId, pipelineId, 'cancel');
   }
 
   protected buildPath(projectId: string, buildId: string | number): string {

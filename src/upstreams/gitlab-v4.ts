@@ -5,9 +5,10 @@ import { BuildgateError, badUserInput } from '../errors.js';
 import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';
 import { type GitLabJob, type GitLabPipeline, gitlabScope, toBuild } from './gitlab-entities.js';
 import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
+import { listRunnerJobs } from './gitlab-pipelines.js';
 import { readOffsetWindow, readSequence } from './offset-paging.js';
 import type { BuildListRequest, BuildModel, BuildPage } from '../model.js';
-import type { CallContext } from './types.js';
+import type { CallContext, RunnerBuildsRequest } from './types.js';
 
 export interface GitLabV4Options {
   /**
@@ -47,6 +48,11 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
         ? encodePath`/projects/${source.projectId}/jobs`
         : encodePath`/projects/${source.projectId}/pipelines/${source.pipelineId}/${source.bridges ? 'bridges' : 'jobs'}`;
     return this.#page(call, path, request, parseOffset(request.after), request.first, source.projectId);
+  }
+
+  /** A runner's jobs span projects: each job names its own (`pipeline.project_id`). */
+  listRunnerBuilds(call: CallContext, request: RunnerBuildsRequest): Promise<BuildPage> {
+    return listRunnerJobs(this.http, call, request, (projectId, job) => this.toBuild(projectId, job));
   }
 
   protected toBuild(projectId: string, job: GitLabJob): BuildModel {

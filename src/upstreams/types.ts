@@ -4,6 +4,7 @@
  */
 import type {
   BuildListRequest,
+  BuildStatus,
   BuildModel,
   BuildPage,
   BuildStageModel,
@@ -101,6 +102,25 @@ export interface Upstream {
   cancel(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
   erase?(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
   play?(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
+
+  /**
+   * The pipeline mutations and a runner's builds, declared per kind in the descriptor's capabilities
+   * (`pipelineRetry`, `pipelineCancel`, `runnerBuilds`) and checked before any call; a kind without one
+   * leaves the method out. Each mutation is a single upstream POST (plus reads where the kind needs
+   * them), never retried.
+   */
+  retryPipeline?(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel>;
+  cancelPipeline?(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel>;
+  listRunnerBuilds?(call: CallContext, request: RunnerBuildsRequest): Promise<BuildPage>;
+}
+
+/** A page of the builds a runner ran (`Runner.builds`). */
+export interface RunnerBuildsRequest {
+  runnerId: string;
+  statuses?: readonly BuildStatus[];
+  first: number;
+  /** The adapter's own position from a previous page (a decoded cursor). */
+  after?: string;
 }
 
 /** The name codegen's mappers use for the `Upstream` GraphQL type. */

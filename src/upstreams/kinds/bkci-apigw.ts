@@ -35,6 +35,11 @@ export const bkciApigwKind: UpstreamKindDescriptor = {
     retryOptions: true,
     stages: true,
     commits: false,
+    // A pipeline run is one build: its retry and stop endpoints.
+    pipelineRetry: true,
+    pipelineCancel: true,
+    // The apigw has no builds-by-agent read.
+    runnerBuilds: false,
     traceUnit: 'LINES',
   },
   // A project id is a code bk-ci matches exactly.

@@ -22,6 +22,11 @@ export interface UpstreamCapabilities extends Record<BuildOperation, boolean> {
   stages: boolean;
   /** Whether commits can be read (`Project.commit`, `Commit.builds`). */
   commits: boolean;
+  /** `retryPipeline` and `cancelPipeline`. */
+  pipelineRetry: boolean;
+  pipelineCancel: boolean;
+  /** `Runner.builds`: the builds a runner ran. */
+  runnerBuilds: boolean;
   /** What trace offsets count. */
   traceUnit: TraceUnit;
 }

@@ -39,6 +39,11 @@ export const GITLAB_CAPABILITIES = {
   retryOptions: false,
   stages: false,
   commits: true,
+  // GitLab 8.11+ served pipeline retry and cancel under v3 and v4 alike.
+  pipelineRetry: true,
+  pipelineCancel: true,
+  // `GET /runners/:id/jobs` came with v4 (10.3); v3 never had it (kinds/gitlab-v3.ts).
+  runnerBuilds: true,
   traceUnit: 'BYTES',
 } as const;
 

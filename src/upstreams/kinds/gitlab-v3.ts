@@ -8,7 +8,7 @@ export const gitlabV3Kind: UpstreamKindDescriptor = {
   graphqlEnum: 'GITLAB_V3',
   ...gitlabCredentials,
   settings: ['legacy'],
-  capabilities: GITLAB_CAPABILITIES,
+  capabilities: { ...GITLAB_CAPABILITIES, runnerBuilds: false },
   projectIds: GITLAB_PROJECT_IDS,
   createAdapter: (http, { legacy }) => new GitLabV3Upstream(http, { legacy }),
 };

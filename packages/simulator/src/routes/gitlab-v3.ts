@@ -230,6 +230,9 @@ export function gitlabV3(deps: GitlabV3Deps): RouteModule {
 const SHARED_WITH_V4: ReadonlySet<string> = new Set([
   '/projects/:id',
   '/projects/:id/pipelines/:pipeline_id(int)',
+  // 8.11's `API::Pipelines` had retry and cancel from the start (GL 8-11-stable `doc/api/pipelines.md`).
+  '/projects/:id/pipelines/:pipeline_id(int)/retry',
+  '/projects/:id/pipelines/:pipeline_id(int)/cancel',
   '/projects/:id/repository/commits/:sha',
   '/users/:id(int)',
 ]);

@@ -8,6 +8,7 @@ import type { RouteModule } from './context.js';
 import { v4JobHandlers } from './gitlab-v4/jobs.js';
 import { type GitlabV4Deps, v4Lookup } from './gitlab-v4/lookup.js';
 import { v4MutationHandlers } from './gitlab-v4/mutations.js';
+import { v4PipelineOpHandlers } from './gitlab-v4/pipeline-ops.js';
 import { v4PipelineHandlers } from './gitlab-v4/pipelines.js';
 import { v4ProjectHandlers } from './gitlab-v4/projects.js';
 import { v4TraceHandlers } from './gitlab-v4/traces.js';
@@ -21,6 +22,7 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
   const { getTrace } = v4TraceHandlers(deps, lookup);
   const { cancel, retry, erase, play } = v4MutationHandlers(deps, lookup);
   const { listPipelines, getPipeline } = v4PipelineHandlers(deps, lookup);
+  const pipelineOps = v4PipelineOpHandlers(deps, lookup);
   const { getProject, getCommit } = v4ProjectHandlers(deps, lookup);
   const { listUsers, getUser } = v4UserHandlers(deps, lookup);
 
@@ -38,6 +40,9 @@ export function gitlabV4(deps: GitlabV4Deps): RouteModule {
       { method: 'GET', path: '/projects/:id/pipelines/:pipeline_id(int)/bridges', handler: listPipelineJobs('bridge') },
       { method: 'GET', path: '/projects/:id/pipelines', handler: listPipelines },
       { method: 'GET', path: '/projects/:id/pipelines/:pipeline_id(int)', handler: getPipeline },
+      { method: 'POST', path: '/projects/:id/pipelines/:pipeline_id(int)/retry', handler: pipelineOps.retry },
+      { method: 'POST', path: '/projects/:id/pipelines/:pipeline_id(int)/cancel', handler: pipelineOps.cancel },
+      { method: 'GET', path: '/runners/:id(int)/jobs', handler: pipelineOps.listRunnerJobs },
       { method: 'GET', path: '/projects/:id/repository/commits/:sha', handler: getCommit },
       { method: 'GET', path: '/projects/:id', handler: getProject },
       { method: 'GET', path: '/users', handler: listUsers },
