@@ -38,7 +38,10 @@ function pageSize(first: unknown, max: number): number {
 export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
   return ({ field, args, childComplexity }) => {
     if (isLeafType(getNamedType(field.type))) return LEAF_COST;
-    if (field.args.some((arg) => arg.name === 'first')) return OBJECT_COST + pageSize(args.first, maxFirst) * childComplexity;
+    // A backward page (`last`) reads as many items as a forward one.
+    if (field.args.some((arg) => arg.name === 'first')) {
+      return OBJECT_COST + pageSize(args.last ?? args.first, maxFirst) * childComplexity;
+    }
     if (field.name === 'trace' && typeof args.limit === 'number' && args.limit > 0) {
       return OBJECT_COST + childComplexity + Math.ceil(args.limit / TRACE_UNITS_PER_COST);
     }
@@ -47,7 +50,7 @@ export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
 }
 
 /** Arguments and directives whose value changes an operation's cost. */
-const PRICED_ARGUMENTS = new Set(['first', 'limit']);
+const PRICED_ARGUMENTS = new Set(['first', 'last', 'limit']);
 const PRICED_DIRECTIVES = new Set(['include', 'skip']);
 
 /** Whether any variable of the document reaches a priced argument or directive (else its cost is the document's). */

@@ -26,7 +26,9 @@ import type {
   BuildPage,
   BuildStageModel,
   CommitModel,
+  PipelineListRequest,
   PipelineModel,
+  PipelinePage,
   ProjectModel,
   TraceFrom,
   TraceSlice,
@@ -61,6 +63,7 @@ export abstract class GitLabUpstreamBase implements Upstream {
   }
 
   abstract listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage>;
+  abstract listPipelines(call: CallContext, request: PipelineListRequest): Promise<PipelinePage>;
   /** One build entity of this API version as a model. */
   protected abstract toBuild(projectId: string, job: GitLabJob): BuildModel;
 
