@@ -32,7 +32,8 @@ export async function listPipelines(
   const scope: BuildStatus[] | undefined = args.scope?.length ? [...new Set(args.scope)] : undefined;
   const ref = checkFilter('ref', args.ref, 255);
   const source = checkFilter('source', args.source, 64);
-  const list = listKey(upstream, 'pipelines', owner.projectId, owner.sha ?? '', (scope ?? []).join(','), ref ?? '', source ?? '');
+  // Statuses are a set: a cursor of `[FAILED, SUCCESS]` continues `[SUCCESS, FAILED]`.
+  const list = listKey(upstream, 'pipelines', owner.projectId, owner.sha ?? '', [...(scope ?? [])].sort().join(','), ref ?? '', source ?? '');
   const { count, ...cursors } = pagingOf(context, list, args);
   context.upstream(upstream); // BAD_USER_INPUT for an unknown upstream, before the loader
   const page = await context.loaders.pipelineList.load({
