@@ -4,7 +4,8 @@
  * refusals on the list field only.
  */
 import type { GatewayContext } from '../context.js';
-import { badUserInput } from '../errors.js';
+import { badUserInput, unsupported } from '../errors.js';
+import { descriptorOf } from '../upstreams/kinds/index.js';
 import { type PipelineConnectionModel, listKey, toPipelineConnection } from '../relay.js';
 import type { BuildStatus } from '../model.js';
 import { type ListArgs, pagingOf } from './helpers.js';
@@ -35,7 +36,13 @@ export async function listPipelines(
   // Statuses are a set: a cursor of `[FAILED, SUCCESS]` continues `[SUCCESS, FAILED]`.
   const list = listKey(upstream, 'pipelines', owner.projectId, owner.sha ?? '', [...(scope ?? [])].sort().join(','), ref ?? '', source ?? '');
   const { count, ...cursors } = pagingOf(context, list, args);
-  context.upstream(upstream); // BAD_USER_INPUT for an unknown upstream, before the loader
+  // BAD_USER_INPUT for an unknown upstream, and a filter the kind cannot apply refused, before the loader.
+  const { pipelineFilters } = descriptorOf(context.upstream(upstream).adapter.kind).capabilities;
+  for (const [name, value] of [['ref', ref], ['source', source], ['sha', owner.sha]] as const) {
+    if (value !== undefined && !pipelineFilters.includes(name)) {
+      throw unsupported(upstream, name === 'sha' ? "Listing a commit's pipelines" : `Filtering pipelines by \`${name}\``);
+    }
+  }
   const page = await context.loaders.pipelineList.load({
     upstream,
     projectId: owner.projectId,

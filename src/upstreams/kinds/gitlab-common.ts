@@ -40,6 +40,7 @@ export const GITLAB_CAPABILITIES = {
   stages: false,
   commits: true,
   traceUnit: 'BYTES',
+  pipelineFilters: ['ref', 'source', 'sha'],
 } as const;
 
 /** A GitLab project is its numeric id or its path, which GitLab resolves to the id. */
