@@ -202,12 +202,14 @@ describe('Project.pipelines on GitLab v3', () => {
 });
 
 describe('Project.pipelines on bk-ci: pipeline runs', () => {
-  async function allRuns(): Promise<Array<{ id: string; time: number }>> {
+  const FAILED_WORDS = new Set(['FAILED', 'TERMINATE', 'REVIEW_ABORT', 'QUALITY_CHECK_FAIL', 'QUEUE_TIMEOUT', 'EXEC_TIMEOUT', 'HEARTBEAT_TIMEOUT', 'QUOTA_FAILED']);
+
+  async function allRuns(): Promise<Array<{ id: string; time: number; status: string }>> {
     const listed = await stack.rest<any>(`${BKCI_API}/pipelines?page=1&pageSize=100`, undefined, { 'X-DEVOPS-UID': 'admin' });
-    const runs: Array<{ id: string; time: number }> = [];
+    const runs: Array<{ id: string; time: number; status: string }> = [];
     for (const p of listed.body.data.records) {
       const history = await stack.rest<any>(`${BKCI_API}/pipelines/${p.pipelineId}/builds/history?page=1&pageSize=100`, undefined, { 'X-DEVOPS-UID': 'admin' });
-      for (const b of history.body.data.records) runs.push({ id: `${p.pipelineId}/${b.id}`, time: b.queueTime ?? b.startTime });
+      for (const b of history.body.data.records) runs.push({ id: `${p.pipelineId}/${b.id}`, time: b.queueTime ?? b.startTime, status: b.status });
     }
     return runs;
   }
@@ -238,6 +240,23 @@ describe('Project.pipelines on bk-ci: pipeline runs', () => {
     }
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual(runs.map((r) => r.id).sort());
+  });
+
+  it('walks a status-filtered list of runs whole, pages of 3, each run once', async () => {
+    const failed = (await allRuns()).filter((r) => FAILED_WORDS.has(r.status)).map((r) => r.id);
+    expect(failed.length).toBeGreaterThan(3);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const result = await pipelines('bkci', '(scope: [FAILED], first: 3, after: $after)', { after }, 'demo');
+      expect(result.errors).toBeUndefined();
+      const page = result.data!.project.pipelines;
+      seen.push(...ids(page));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor ?? after;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...failed].sort());
   });
 
   it('reads a run back by its id, and its one build is the run', async () => {

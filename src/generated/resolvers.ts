@@ -397,7 +397,7 @@ export type Pipeline = Node & {
   source?: Maybe<Scalars['String']['output']>;
   /** When it started running. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The status of the pipeline (for bk-ci: of its latest build). */
+  /** The status of the pipeline (for a bk-ci pipeline: of its latest build; for a bk-ci run: of that run). */
   status: BuildStatus;
   /** When it last changed. */
   updatedAt?: Maybe<Scalars['DateTime']['output']>;

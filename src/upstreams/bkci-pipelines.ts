@@ -83,12 +83,25 @@ interface Candidate {
   pipeline: number;
   /** Its index in the pipeline's history. */
   index: number;
+  /**
+   * Its queue time, clamped to be no later than that of the run before it in the history: the merge
+   * then never takes a pipeline's runs out of their history order, so a position (a count of runs
+   * passed) never skips one, whatever a retry did to a queue time.
+   */
+  time: number;
   run: BkciRun;
 }
 
-/** Newest first; ties by pipeline, then newest build number: one total order every page agrees on. */
-const newestFirst = (a: Candidate, b: Candidate): number =>
-  runTime(b.run) - runTime(a.run) || a.pipeline - b.pipeline || (b.run.buildNum ?? 0) - (a.run.buildNum ?? 0);
+/** Newest first; ties by pipeline, then history order: one total order every page agrees on. */
+const newestFirst = (a: Candidate, b: Candidate): number => b.time - a.time || a.pipeline - b.pipeline || a.index - b.index;
+
+function candidatesOf(pipeline: number, start: number, runs: readonly BkciRun[]): Candidate[] {
+  let time = Number.POSITIVE_INFINITY;
+  return runs.map((run, k) => {
+    time = Math.min(time, runTime(run));
+    return { pipeline, index: start + k, time, run };
+  });
+}
 
 export async function listBkciRuns(deps: BkciPipelineDeps, call: CallContext, request: PipelineListRequest): Promise<PipelinePage> {
   const { projectId } = request;
@@ -109,17 +122,20 @@ export async function listBkciRuns(deps: BkciPipelineDeps, call: CallContext, re
   const out: PipelineModel[] = [];
   const positions: string[] = [];
   let more = pipelines.length > 0;
+  /** Pipelines whose history was read to its end and walked whole: not asked again. */
+  const done = new Set<number>();
   // Unfiltered, one round fills the page (it walks at least the runs read from the pipeline whose
   // last one sorts first); a filter may pass over a round's runs, so a few more rounds are read.
   for (let round = 0; round < (statuses || request.ref !== undefined ? MAX_ROUNDS : 1) && more && out.length < request.perPage; round++) {
-    const reads = await Promise.all(pipelines.map((pipeline, i) => readOffsetWindow(history(pipeline.pipelineId), passed[i]!, perPage, MAX_PAGE_SIZE)));
-    const candidates: Candidate[] = reads.flatMap((read, pipeline) => read.items.map((run, k) => ({ pipeline, index: passed[pipeline]! + k, run })));
-    candidates.sort(newestFirst);
+    const empty = { items: [] as BkciRun[], hasNext: false, total: null };
+    const reads = await Promise.all(
+      pipelines.map((pipeline, i) => (done.has(i) ? empty : readOffsetWindow(history(pipeline.pipelineId), passed[i]!, perPage, MAX_PAGE_SIZE))),
+    );
+    const perPipeline = reads.map((read, pipeline) => candidatesOf(pipeline, passed[pipeline]!, read.items));
+    const candidates = perPipeline.flat().sort(newestFirst);
     // A run may be listed only if no unread run could be newer: it must not sort after the last run
     // read of any pipeline that has more.
-    const frontiers = reads.flatMap((read, pipeline) =>
-      read.hasNext && read.items.length > 0 ? [{ pipeline, index: passed[pipeline]! + read.items.length - 1, run: read.items.at(-1)! }] : [],
-    );
+    const frontiers = perPipeline.flatMap((read, pipeline) => (reads[pipeline]!.hasNext && read.length > 0 ? [read.at(-1)!] : []));
     let walked = 0;
     for (const candidate of candidates) {
       if (out.length === request.perPage || frontiers.some((frontier) => newestFirst(candidate, frontier) > 0)) break;
@@ -131,6 +147,9 @@ export async function listBkciRuns(deps: BkciPipelineDeps, call: CallContext, re
       out.push(model);
       positions.push(runPosition(passed));
     }
+    reads.forEach((read, i) => {
+      if (!read.hasNext && passed[i]! >= (perPipeline[i]!.at(-1)?.index ?? -1) + 1) done.add(i);
+    });
     more = walked < candidates.length || reads.some((read) => read.hasNext);
   }
   return { pipelines: out, positions, hasNextPage: more, hasPreviousPage: request.after !== undefined && request.after !== '', totalCount: null };
