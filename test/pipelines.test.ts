@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 beforeEach(() => stack.resetStats());
 
-const PAGE = 'nodes { upstreamId status upstreamStatus ref sha source createdAt } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount';
+const PAGE = 'nodes { upstreamId status upstreamStatus ref sha source createdAt commit { sha } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount';
 
 async function pipelines(upstream: string, args: string, variables: Record<string, unknown> = {}, project = '1') {
   const decl = Object.keys(variables).length ? `(${Object.keys(variables).map((k) => `$${k}: ${k === 'scope' ? '[BuildStatus!]' : k === 'first' || k === 'last' ? 'Int' : 'String'}`).join(', ')})` : '';
@@ -72,12 +72,12 @@ describe('Project.pipelines on GitLab v4', () => {
     expect(back.data!.project.pipelines.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
     expect((await stack.stats()).total).toBe(1);
 
-    // A window that straddles two upstream pages costs both, never more.
+    // A window that straddles pages of its own size is read as one larger page.
     await stack.resetStats();
-    const mid = await pipelines('gitlab', '(last: 4, before: $before)', { before: second.data!.project.pipelines.edges?.[0]?.cursor ?? second.data!.project.pipelines.pageInfo.endCursor });
+    const mid = await pipelines('gitlab', '(last: 4, before: $before)', { before: second.data!.project.pipelines.pageInfo.endCursor });
     expect(mid.errors).toBeUndefined();
     expect(ids(mid.data!.project.pipelines)).toEqual(rest.slice(15, 19).map((p) => String(p.id)));
-    expect((await stack.stats()).total).toBeLessThanOrEqual(2);
+    expect((await stack.stats()).total).toBe(1);
   });
 
   it('reads the list\'s end with `last` alone: the count from the first page, then the last window', async () => {
@@ -87,7 +87,8 @@ describe('Project.pipelines on GitLab v4', () => {
     expect(result.errors).toBeUndefined();
     expect(ids(result.data!.project.pipelines)).toEqual(rest.slice(-3).map((p) => String(p.id)));
     expect(result.data!.project.pipelines.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-    expect((await stack.stats()).total).toBeLessThanOrEqual(3);
+    // One request for the count (X-Total), one for the window at the end.
+    expect((await stack.stats()).total).toBe(2);
   });
 
   it('filters by one status, ref and source upstream, and by several statuses in the gateway', async () => {

@@ -2,7 +2,8 @@
  * Relay paging in both directions over an upstream's offset paging. A position is the count of
  * upstream items up to and including an item (as in offset-paging.ts), so a `before` cursor at
  * position p ends the backward page just before index p - 1, and the page is read with the same
- * aligned-page arithmetic as a forward one: `last: 20, before:` a page-aligned cursor costs one request.
+ * page arithmetic as a forward one, choosing a page size (up to the upstream's maximum) whose one page
+ * holds the whole window: `last: 20, before:` any cursor within the first 100 items costs one request.
  */
 import { badUserInput, unsupported } from '../errors.js';
 import { type FetchOffsetPage, readOffsetWindow } from './offset-paging.js';
@@ -67,7 +68,7 @@ export async function readWindow<T>(
     const end = parsePosition(request.before, 'before') - 1;
     if (end <= 0) return { items: [], positions: [], hasNextPage: end === 0, hasPreviousPage: false, totalCount: null };
     const start = Math.max(0, end - last);
-    const page = slice(await readOffsetWindow(fetch, start, end - start, maxPerPage), start, end - start, false);
+    const page = slice(await readAligned(fetch, start, end - start, maxPerPage), start, end - start, false);
     return { ...page, hasNextPage: true };
   }
   const head = await fetch(1, Math.min(last, maxPerPage));
@@ -79,7 +80,23 @@ export async function readWindow<T>(
     throw unsupported(upstream, 'Paging this list from its end (`last` without `before`: the upstream does not count it)');
   }
   const start = Math.max(0, head.total - last);
-  return { ...slice(await readOffsetWindow(fetch, start, last, maxPerPage), start, last, false), hasNextPage: false };
+  return { ...slice(await readAligned(fetch, start, last, maxPerPage), start, last, false), hasNextPage: false };
+}
+
+/**
+ * The items at [start, start + count) in one upstream page where a page size up to `maxPerPage` holds
+ * them all (a backward window rarely lines up with pages of `count`), else as readOffsetWindow reads them.
+ */
+async function readAligned<T>(fetch: FetchOffsetPage<T>, start: number, count: number, maxPerPage: number) {
+  for (let perPage = count; perPage <= maxPerPage; perPage++) {
+    const page = Math.floor(start / perPage);
+    if (page !== Math.floor((start + count - 1) / perPage)) continue;
+    const read = await fetch(page + 1, perPage);
+    const skip = start - page * perPage;
+    const items = read.items.slice(skip, skip + count);
+    return { items, hasNext: read.hasNext || read.items.length > skip + count, total: read.total };
+  }
+  return readOffsetWindow(fetch, start, count, maxPerPage);
 }
 
 function slice<T>(
