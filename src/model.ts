@@ -203,11 +203,52 @@ export interface BuildListRequest {
   first: number;
   /** The adapter's own opaque position from a previous page (decoded from a Relay cursor). */
   after?: string;
+  /**
+   * Backward paging: the `last` builds before `before` (or, without it, the list's last ones); `first`
+   * and `after` are then unused. Offset-paged lists only; others refuse it (UNSUPPORTED_BY_UPSTREAM).
+   */
+  last?: number;
+  /** The adapter's position of the item the backward page ends before (a decoded `before` cursor). */
+  before?: string;
 }
 
 export interface BuildPage {
   builds: BuildModel[];
   /** The adapter's position after each build, same order as `builds`: the Relay cursor's payload. */
+  positions: string[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  /** Null when the upstream does not say. */
+  totalCount: number | null;
+}
+
+/**
+ * A list of a project's (or, with `sha`, a commit's) pipelines. For bk-ci a pipeline is one run of a
+ * pipeline (a history record). Paging fields are those of `BuildListRequest`, `perPage` its `first`.
+ */
+export interface PipelineListRequest {
+  projectId: string;
+  /** Only pipelines in these statuses (distinct); all when absent or empty. */
+  scope?: readonly BuildStatus[];
+  /** Only pipelines of this branch or tag. */
+  ref?: string;
+  /** Only pipelines started this way (GitLab's `source`: `push`, `web`, `schedule`, …). */
+  source?: string;
+  /** Only pipelines of this commit (a full SHA). */
+  sha?: string;
+  /** How many pipelines the caller wants (forward paging). */
+  perPage: number;
+  /** The adapter's own opaque position from a previous page (decoded from a Relay cursor). */
+  after?: string;
+  /** Backward paging: the `last` pipelines before `before` (or the list's last ones); `perPage`/`after` unused. */
+  last?: number;
+  /** The adapter's position of the item the backward page ends before. */
+  before?: string;
+}
+
+export interface PipelinePage {
+  pipelines: PipelineModel[];
+  /** The adapter's position after each pipeline, same order as `pipelines`: the Relay cursor's payload. */
   positions: string[];
   hasNextPage: boolean;
   hasPreviousPage: boolean;

@@ -3,7 +3,7 @@
  * path or a ref can ever be misread; both are validated on the way in and refused with BAD_USER_INPUT.
  */
 import { badUserInput } from './errors.js';
-import type { BuildModel, BuildPage } from './model.js';
+import type { BuildModel, BuildPage, PipelineModel, PipelinePage } from './model.js';
 
 export type NodeType = 'Build' | 'Pipeline' | 'Commit' | 'Project' | 'User';
 
@@ -76,22 +76,22 @@ function cursorOf(listChecksum: string, position: string): string {
   return encodeToken([listChecksum, position]);
 }
 
-export function decodeCursor(list: string, cursor: string): string {
+export function decodeCursor(list: string, cursor: string, argument: 'after' | 'before' = 'after'): string {
   const decoded = decodeToken(cursor);
   if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== checksum(list) || typeof decoded[1] !== 'string') {
-    throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
+    throw badUserInput(`\`${argument}\` is not a cursor of this list`, { argument });
   }
   return decoded[1];
 }
 
-export interface BuildEdgeModel {
+export interface EdgeModel<T> {
   cursor: string;
-  node: BuildModel;
+  node: T;
 }
 
-export interface BuildConnectionModel {
-  edges: BuildEdgeModel[];
-  nodes: BuildModel[];
+export interface ConnectionModel<T> {
+  edges: EdgeModel<T>[];
+  nodes: T[];
   pageInfo: {
     hasNextPage: boolean;
     hasPreviousPage: boolean;
@@ -101,20 +101,33 @@ export interface BuildConnectionModel {
   totalCount: number | null;
 }
 
+export type BuildEdgeModel = EdgeModel<BuildModel>;
+export type BuildConnectionModel = ConnectionModel<BuildModel>;
+export type PipelineEdgeModel = EdgeModel<PipelineModel>;
+export type PipelineConnectionModel = ConnectionModel<PipelineModel>;
+
+/** What every adapter page shares beside its items. */
+interface PageOf {
+  positions: string[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  totalCount: number | null;
+}
+
 /**
- * A page as a connection. Cursors are made when asked for (a JSON and a base64 encoding each): most
- * queries select `nodes` only.
+ * Items and their positions as a connection. Cursors are made when asked for (a JSON and a base64
+ * encoding each): most queries select `nodes` only.
  */
-export function toConnection(list: string, page: BuildPage): BuildConnectionModel {
+function connectionOf<T>(list: string, items: T[], page: PageOf): ConnectionModel<T> {
   const listChecksum = checksum(list);
   const cursor = (i: number) => cursorOf(listChecksum, page.positions[i]!);
-  const last = page.builds.length - 1;
-  let edges: BuildEdgeModel[] | undefined;
+  const last = items.length - 1;
+  let edges: EdgeModel<T>[] | undefined;
   return {
     get edges() {
-      return (edges ??= page.builds.map((node, i) => ({ node, cursor: cursor(i) })));
+      return (edges ??= items.map((node, i) => ({ node, cursor: cursor(i) })));
     },
-    nodes: page.builds,
+    nodes: items,
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: page.hasPreviousPage,
@@ -127,4 +140,12 @@ export function toConnection(list: string, page: BuildPage): BuildConnectionMode
     },
     totalCount: page.totalCount,
   };
+}
+
+export function toConnection(list: string, page: BuildPage): BuildConnectionModel {
+  return connectionOf(list, page.builds, page);
+}
+
+export function toPipelineConnection(list: string, page: PipelinePage): PipelineConnectionModel {
+  return connectionOf(list, page.pipelines, page);
 }

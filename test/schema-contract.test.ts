@@ -44,11 +44,17 @@ describe('schema contract', () => {
 
   it('has Relay connections with the same arguments everywhere', () => {
     // Nullable since issue #13: a refused list (bad cursor, bad `first`) nulls itself, not its parent.
-    const listArgs = '(scope: [BuildStatus!], first: Int, after: String): BuildConnection';
+    const listArgs = '(scope: [BuildStatus!], first: Int, after: String, last: Int, before: String): BuildConnection';
     expect(signature('Project', 'builds')).toBe(`builds${listArgs}`);
     expect(signature('Pipeline', 'builds')).toBe(`builds${listArgs}`);
     expect(signature('Pipeline', 'bridges')).toBe(`bridges${listArgs}`);
     expect(signature('Commit', 'builds')).toBe(`builds${listArgs}`);
+    // Issue #15: pipelines as lists, with the build lists' paging arguments and filters of their own.
+    const pipelineArgs = '(scope: [BuildStatus!], ref: String, source: String, first: Int, after: String, last: Int, before: String): PipelineConnection';
+    expect(signature('Project', 'pipelines')).toBe(`pipelines${pipelineArgs}`);
+    expect(signature('Commit', 'pipelines')).toBe(`pipelines${pipelineArgs}`);
+    expect(fieldNames('PipelineConnection')).toEqual(['edges', 'nodes', 'pageInfo', 'totalCount']);
+    expect(signature('PipelineEdge', 'node')).toBe('node: Pipeline!');
     expect(signature('Project', 'build')).toBe('build(id: ID!): Build');
     expect(signature('Project', 'pipeline')).toBe('pipeline(id: ID!): Pipeline');
     expect(signature('Project', 'commit')).toBe('commit(sha: String!): Commit');

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { BuildModel, CommitModel, PipelineModel, ProjectModel, UserModel, RunnerModel, BuildStageModel, BuildJobModel, BuildStepModel, ArtifactModel, TraceChunkModel, BuildPayloadModel } from '../model.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
 import type { TraceSectionModel } from '../trace/sections.js';
-import type { BuildConnectionModel, BuildEdgeModel } from '../relay.js';
+import type { BuildConnectionModel, BuildEdgeModel, PipelineConnectionModel, PipelineEdgeModel } from '../relay.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -287,6 +287,12 @@ export type Commit = Node & {
   id: Scalars['ID']['output'];
   /** The whole commit message. */
   message?: Maybe<Scalars['String']['output']>;
+  /**
+   * The pipelines that ran on this commit, newest first (GitLab v4's `pipelines?sha=`; v3 narrows the
+   * project's pipelines by SHA, forward only). bk-ci's v3 history cannot be filtered by commit:
+   * `UNSUPPORTED_BY_UPSTREAM`. Null, with the error here, when the list is refused.
+   */
+  pipelines?: Maybe<PipelineConnection>;
   /** The full SHA. */
   sha: Scalars['String']['output'];
   /** The abbreviated SHA. */
@@ -301,8 +307,22 @@ export type Commit = Node & {
 /** A git commit that builds ran on. */
 export type CommitBuildsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   scope?: InputMaybe<Array<BuildStatus>>;
+};
+
+
+/** A git commit that builds ran on. */
+export type CommitPipelinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  ref?: InputMaybe<Scalars['String']['input']>;
+  scope?: InputMaybe<Array<BuildStatus>>;
+  source?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** What `eraseBuild` returns. */
@@ -395,7 +415,7 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
-/** A pipeline: the builds run for one commit and ref. */
+/** A pipeline: the builds run for one commit and ref. For bk-ci either a pipeline (`p-…`) or, in `Project.pipelines`, one run of it (`p-…/b-…`, whose one build is the run). */
 export type Pipeline = Node & {
   __typename?: 'Pipeline';
   /** The pipeline's trigger jobs (GitLab 'bridges'), newest first; null, with the error here, when the list is refused. */
@@ -422,7 +442,7 @@ export type Pipeline = Node & {
   source?: Maybe<Scalars['String']['output']>;
   /** When it started running. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The status of the pipeline (for bk-ci: of its latest build). */
+  /** The status of the pipeline (for a bk-ci pipeline: of its latest build; for a bk-ci run: of that run). */
   status: BuildStatus;
   /** When it last changed. */
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -439,19 +459,45 @@ export type Pipeline = Node & {
 };
 
 
-/** A pipeline: the builds run for one commit and ref. */
+/** A pipeline: the builds run for one commit and ref. For bk-ci either a pipeline (`p-…`) or, in `Project.pipelines`, one run of it (`p-…/b-…`, whose one build is the run). */
 export type PipelineBridgesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   scope?: InputMaybe<Array<BuildStatus>>;
 };
 
 
-/** A pipeline: the builds run for one commit and ref. */
+/** A pipeline: the builds run for one commit and ref. For bk-ci either a pipeline (`p-…`) or, in `Project.pipelines`, one run of it (`p-…/b-…`, whose one build is the run). */
 export type PipelineBuildsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   scope?: InputMaybe<Array<BuildStatus>>;
+};
+
+/** A Relay connection of pipelines. */
+export type PipelineConnection = {
+  __typename?: 'PipelineConnection';
+  /** The pipelines of this page, each with its cursor. */
+  edges: Array<PipelineEdge>;
+  /** The pipelines of this page, without cursors. */
+  nodes: Array<Pipeline>;
+  /** Whether more pipelines follow (or precede), and the cursors to continue from. */
+  pageInfo: PageInfo;
+  /** How many pipelines match in all; null when the upstream does not say (bk-ci's merged runs, lists the gateway narrows). */
+  totalCount?: Maybe<Scalars['Int']['output']>;
+};
+
+/** One pipeline of a connection, with its cursor. */
+export type PipelineEdge = {
+  __typename?: 'PipelineEdge';
+  /** Pass as `after` (or `before`) to page on from this pipeline. */
+  cursor: Scalars['String']['output'];
+  /** The pipeline. */
+  node: Pipeline;
 };
 
 /** What `playBuild` returns. */
@@ -484,8 +530,16 @@ export type Project = Node & {
   name?: Maybe<Scalars['String']['output']>;
   /** The full path, e.g. `foo/bar`. */
   path?: Maybe<Scalars['String']['output']>;
-  /** One pipeline by the upstream's own id. */
+  /** One pipeline by the upstream's own id (bk-ci: a pipeline `p-…`, or one run of it `p-…/b-…`). */
   pipeline?: Maybe<Pipeline>;
+  /**
+   * The project's pipelines, newest first: GitLab's pipelines list (`GET /projects/:id/pipelines`,
+   * `order_by=id&sort=desc`); for bk-ci, where a pipeline is a definition and each build a run of it, the
+   * runs of all the project's pipelines merged newest first by queue time (ids `pipelineId/buildId`; a page
+   * costs the pipelines list plus one history page per pipeline). Null, with the error on this field,
+   * when an argument or cursor is refused or the upstream fails: the project's other fields still answer.
+   */
+  pipelines?: Maybe<PipelineConnection>;
   /** Name of the upstream this project lives in. */
   upstream: Scalars['String']['output'];
   /** The upstream's own project id (a number for GitLab), as a string. */
@@ -506,7 +560,9 @@ export type ProjectBuildArgs = {
 /** A project (repository) of an upstream CI system. */
 export type ProjectBuildsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   scope?: InputMaybe<Array<BuildStatus>>;
 };
 
@@ -520,6 +576,18 @@ export type ProjectCommitArgs = {
 /** A project (repository) of an upstream CI system. */
 export type ProjectPipelineArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** A project (repository) of an upstream CI system. */
+export type ProjectPipelinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  ref?: InputMaybe<Scalars['String']['input']>;
+  scope?: InputMaybe<Array<BuildStatus>>;
+  source?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
@@ -918,6 +986,8 @@ export type ResolversTypes = {
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Pipeline: ResolverTypeWrapper<PipelineModel>;
+  PipelineConnection: ResolverTypeWrapper<PipelineConnectionModel>;
+  PipelineEdge: ResolverTypeWrapper<PipelineEdgeModel>;
   PlayBuildPayload: ResolverTypeWrapper<BuildPayloadModel>;
   Project: ResolverTypeWrapper<ProjectModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -961,6 +1031,8 @@ export type ResolversParentTypes = {
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
   Pipeline: PipelineModel;
+  PipelineConnection: PipelineConnectionModel;
+  PipelineEdge: PipelineEdgeModel;
   PlayBuildPayload: BuildPayloadModel;
   Project: ProjectModel;
   Query: Record<PropertyKey, never>;
@@ -1079,6 +1151,7 @@ export type CommitResolvers<ContextType = GatewayContext, ParentType extends Res
   createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pipelines?: Resolver<Maybe<ResolversTypes['PipelineConnection']>, ParentType, ContextType, Partial<CommitPipelinesArgs>>;
   sha?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   shortId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1137,6 +1210,18 @@ export type PipelineResolvers<ContextType = GatewayContext, ParentType extends R
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type PipelineConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PipelineConnection'] = ResolversParentTypes['PipelineConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PipelineEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type PipelineEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PipelineEdge'] = ResolversParentTypes['PipelineEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Pipeline'], ParentType, ContextType>;
+};
+
 export type PlayBuildPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PlayBuildPayload'] = ResolversParentTypes['PlayBuildPayload']> = {
   build?: Resolver<ResolversTypes['Build'], ParentType, ContextType>;
 };
@@ -1151,6 +1236,7 @@ export type ProjectResolvers<ContextType = GatewayContext, ParentType extends Re
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   path?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType, RequireFields<ProjectPipelineArgs, 'id'>>;
+  pipelines?: Resolver<Maybe<ResolversTypes['PipelineConnection']>, ParentType, ContextType, Partial<ProjectPipelinesArgs>>;
   upstream?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   upstreamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   visibility?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1259,6 +1345,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Pipeline?: PipelineResolvers<ContextType>;
+  PipelineConnection?: PipelineConnectionResolvers<ContextType>;
+  PipelineEdge?: PipelineEdgeResolvers<ContextType>;
   PlayBuildPayload?: PlayBuildPayloadResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

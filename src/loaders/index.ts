@@ -10,6 +10,7 @@ import type { CallContext, Upstream } from '../upstreams/types.js';
 import type { FinishedCache } from './finished-cache.js';
 import { type Limiter, createLimiter } from './limiter.js';
 import { type ListLoader, createListLoader } from './lists.js';
+import { type PipelineListLoader, createPipelineListLoader } from './pipeline-lists.js';
 import { type TraceLoader, createTraceLoader } from './trace.js';
 
 /** A build, pipeline or commit inside a project; for builds `id` is the adapter's locator. */
@@ -40,6 +41,8 @@ export interface Loaders {
   user: DataLoader<UserKey, UserModel, string>;
   /** Pages of build lists: one upstream request per distinct list per operation (lists.ts). */
   list: ListLoader;
+  /** Pages of pipeline lists: one upstream request per distinct list per operation (pipeline-lists.ts). */
+  pipelineList: PipelineListLoader;
   /** Windows of build logs: one upstream read per build per operation (trace.ts). */
   trace: TraceLoader;
 }
@@ -93,6 +96,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     }),
     user: new DataLoader(each((adapter, call, key: UserKey) => adapter.getUser(call, key.id)), { cacheKeyFn: userKey }),
     list: createListLoader(deps.resolve, (upstream, task) => limited(upstream, task)),
+    pipelineList: createPipelineListLoader(deps.resolve, (upstream, task) => limited(upstream, task)),
     trace: createTraceLoader(deps.resolve, (upstream, task) => limited(upstream, task)),
   };
 }

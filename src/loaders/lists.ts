@@ -15,6 +15,9 @@ export interface ListKey {
   first: number;
   /** The adapter's position to continue after (a decoded cursor). */
   after?: string;
+  /** Backward paging (see `BuildListRequest`). */
+  last?: number;
+  before?: string;
 }
 
 export type ListLoader = DataLoader<ListKey, BuildPage, string>;
@@ -23,7 +26,7 @@ export type ListLoader = DataLoader<ListKey, BuildPage, string>;
 const listCacheKey = (key: ListKey): string => {
   const { source } = key;
   const owner = source.of === 'project' ? [source.projectId] : source.of === 'pipeline' ? [source.projectId, source.pipelineId, source.bridges === true] : [source.projectId, source.sha];
-  return JSON.stringify([key.upstream, source.of, ...owner, [...(key.statuses ?? [])].sort(), key.first, key.after ?? null]);
+  return JSON.stringify([key.upstream, source.of, ...owner, [...(key.statuses ?? [])].sort(), key.last === undefined ? key.first : null, key.after ?? null, key.last ?? null, key.before ?? null]);
 };
 
 export function createListLoader(
@@ -36,7 +39,7 @@ export function createListLoader(
         keys.map((key) =>
           run(key.upstream, () => {
             const { adapter, call } = resolve(key.upstream);
-            return adapter.listBuilds(call, { source: key.source, statuses: key.statuses, first: key.first, after: key.after });
+            return adapter.listBuilds(call, { source: key.source, statuses: key.statuses, first: key.first, after: key.after, last: key.last, before: key.before });
           }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
         ),
       ),

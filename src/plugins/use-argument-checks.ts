@@ -1,5 +1,5 @@
 /**
- * Range checks of the paging and trace arguments (`first`, `offset`, `limit`), made on the whole
+ * Range checks of the paging and trace arguments (`first`, `last`, `offset`, `limit`), made on the whole
  * operation before execution starts: an operation asking for a bad window fails as a whole with
  * BAD_USER_INPUT and sends no upstream request, even where the field sits under one that would
  * otherwise load something first.
@@ -20,8 +20,8 @@ export interface ArgumentLimits {
 function check(name: string, value: unknown, limits: ArgumentLimits): { message: string; max?: number } | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) return { message: `\`${name}\` must be an integer` };
-  if (name === 'first' && (value < 1 || value > limits.maxFirst)) {
-    return { message: `\`first\` must be between 1 and ${limits.maxFirst}, got ${value}`, max: limits.maxFirst };
+  if ((name === 'first' || name === 'last') && (value < 1 || value > limits.maxFirst)) {
+    return { message: `\`${name}\` must be between 1 and ${limits.maxFirst}, got ${value}`, max: limits.maxFirst };
   }
   if (name === 'offset' && value < 0) return { message: '`offset` must be 0 or more' };
   if (name === 'limit' && (value < 1 || value > limits.maxTraceLimit)) {
@@ -41,7 +41,7 @@ function findBadArgument(document: DocumentNode, variables: Record<string, unkno
       if (selection.kind === Kind.FIELD) {
         for (const argument of selection.arguments ?? []) {
           const name = argument.name.value;
-          if (name !== 'first' && name !== 'offset' && name !== 'limit') continue;
+          if (name !== 'first' && name !== 'last' && name !== 'offset' && name !== 'limit') continue;
           const bad = check(name, valueFromAST(argument.value, GraphQLInt, variables as never), limits);
           if (bad) return { argument: name, ...bad };
         }

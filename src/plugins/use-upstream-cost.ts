@@ -41,7 +41,8 @@ export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
     if (field.args.some((arg) => arg.name === 'first')) {
       // A feed (`Query.builds(sources:)`) reads a page of each source: priced like one alias per source.
       const lists = Array.isArray(args.sources) ? Math.max(1, args.sources.length) : 1;
-      return OBJECT_COST + lists * pageSize(args.first, maxFirst) * childComplexity;
+      // A backward page (`last`) reads as many items as a forward one.
+      return OBJECT_COST + lists * pageSize(args.last ?? args.first, maxFirst) * childComplexity;
     }
     if (field.name === 'trace' && typeof args.limit === 'number' && args.limit > 0) {
       return OBJECT_COST + childComplexity + Math.ceil(args.limit / TRACE_UNITS_PER_COST);
@@ -51,7 +52,7 @@ export function upstreamCostEstimator(maxFirst: number): ComplexityEstimator {
 }
 
 /** Arguments and directives whose value changes an operation's cost. */
-const PRICED_ARGUMENTS = new Set(['first', 'limit', 'sources']);
+const PRICED_ARGUMENTS = new Set(['first', 'last', 'limit', 'sources']);
 const PRICED_DIRECTIVES = new Set(['include', 'skip']);
 
 /** Whether any variable of the document reaches a priced argument or directive (else its cost is the document's). */

@@ -3,6 +3,7 @@ import type { CommitResolvers } from '../generated/resolvers.js';
 import { encodeGlobalId } from '../relay.js';
 import type { CommitModel } from '../model.js';
 import { listBuilds, orLoad } from './helpers.js';
+import { listPipelines } from './pipeline-list.js';
 
 const loadCommit = (commit: CommitModel, context: GatewayContext) =>
   context.loaders.commit.load({ upstream: commit.upstream, projectId: commit.projectId, id: commit.sha });
@@ -23,4 +24,5 @@ export const Commit: CommitResolvers = {
   webUrl: orLoad('webUrl', loadCommit),
   builds: (commit, args, context) =>
     listBuilds(context, commit.upstream, { of: 'commit', projectId: commit.projectId, sha: commit.sha }, args),
+  pipelines: (commit, args, context) => listPipelines(context, commit.upstream, { projectId: commit.projectId, sha: commit.sha }, args),
 };

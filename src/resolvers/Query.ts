@@ -7,7 +7,7 @@ import { loadNode } from './Node.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
 
 /** Fields of Project answerable without the project's own data. */
-const CHEAP_PROJECT_FIELDS = new Set(['__typename', 'upstream', 'builds', 'build', 'pipeline', 'commit']);
+const CHEAP_PROJECT_FIELDS = new Set(['__typename', 'upstream', 'builds', 'pipelines', 'build', 'pipeline', 'commit']);
 
 export async function loadBuild(context: GatewayContext, globalId: string): Promise<BuildModel> {
   return (await loadNode(context, decodeGlobalId(globalId, 'Build'))) as BuildModel;

@@ -49,6 +49,20 @@ export interface ListArgs {
   scope?: readonly BuildStatus[] | null;
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** The page size asked for, and the decoded cursors: `last` (with or without `before`) pages backward. */
+export function pagingOf(context: GatewayContext, list: string, args: ListArgs) {
+  const count = args.first ?? Math.min(DEFAULT_PAGE_SIZE, context.config.maxPageSize);
+  const backward = args.last != null || args.before != null;
+  if (!backward) return { count, after: args.after ? decodeCursor(list, args.after) : undefined };
+  return {
+    count,
+    last: args.last ?? count,
+    before: args.before ? decodeCursor(list, args.before, 'before') : undefined,
+  };
 }
 
 /**
@@ -62,12 +76,11 @@ export async function listBuilds(
   source: BuildListSource,
   args: ListArgs,
 ): Promise<BuildConnectionModel> {
-  const first = args.first ?? Math.min(DEFAULT_PAGE_SIZE, context.config.maxPageSize);
   const statuses = args.scope ? [...new Set(args.scope)] : undefined;
   const list = listKey(upstream, JSON.stringify(source), (statuses ?? []).join(','));
-  const after = args.after ? decodeCursor(list, args.after) : undefined;
+  const { count: first, ...cursors } = pagingOf(context, list, args);
   context.upstream(upstream); // BAD_USER_INPUT for an unknown upstream, before the loader
-  const page = await context.loaders.list.load({ upstream, source, statuses, first, after });
+  const page = await context.loaders.list.load({ upstream, source, statuses, first, ...cursors });
   primeBuilds(context.loaders, page.builds);
   return toConnection(list, page);
 }

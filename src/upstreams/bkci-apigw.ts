@@ -16,17 +16,21 @@ import {
   toBkciStages,
   toBkciUser,
 } from './bkci-entities.js';
+import { RUN_ID, getBkciRun, listBkciRuns } from './bkci-pipelines.js';
 import { parseOffset } from './gitlab-common.js';
 import { type QueryValue, type UpstreamHttp, encodePath, upstreamMessage } from './http.js';
 import { linesWindow } from './line-window.js';
 import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow, readSequence } from './offset-paging.js';
+import { forwardOnly, isBackward, readWindow } from './offset-window.js';
 import type {
   BuildListRequest,
   BuildModel,
   BuildPage,
   BuildStageModel,
   CommitModel,
+  PipelineListRequest,
   PipelineModel,
+  PipelinePage,
   ProjectModel,
   RetryOptions,
   TraceFrom,
@@ -122,11 +126,17 @@ export class BkciApigwUpstream implements Upstream {
     if (source.of === 'project') return this.#listProjectBuilds(call, request, source.projectId);
     const start = parseOffset(request.after);
     if (source.bridges) return { builds: [], positions: [], hasNextPage: false, hasPreviousPage: start > 0, totalCount: 0 };
+    // A pipeline run (`p-…/b-…`, from `Project.pipelines`) has one build: itself.
+    if (RUN_ID.test(source.pipelineId)) {
+      const build = start > 0 || request.last !== undefined ? undefined : await this.getBuild(call, source.projectId, source.pipelineId);
+      return { builds: build ? [build] : [], positions: build ? ['1'] : [], hasNextPage: false, hasPreviousPage: start > 0, totalCount: 1 };
+    }
     return this.#listPipelineBuilds(call, request, source.projectId, source.pipelineId, start);
   }
 
   /** bk-ci has no project-wide build list: a project's builds are its pipelines' histories, one after the other. */
   async #listProjectBuilds(call: CallContext, request: BuildListRequest, projectId: string): Promise<BuildPage> {
+    forwardOnly(request, this.name, "a project's builds (its pipelines' histories one after the other)");
     const pipelines = await this.#get<BkciPage<BkciPipeline>>(call, encodePath`/projects/${projectId}/pipelines`, {
       page: 1,
       pageSize: BKCI_MAX_PAGE_SIZE,
@@ -153,6 +163,11 @@ export class BkciApigwUpstream implements Upstream {
     };
     const wanted = request.statuses?.length ? new Set(request.statuses) : undefined;
     const toBuild = (build: BkciBuild) => toBkciBuild(this.#mapping, projectId, pipelineId, build);
+    if (isBackward(request)) {
+      forwardOnly(wanted ? request : {}, this.name, 'a build list the gateway filters');
+      const page = await readWindow(fetch, { count: request.first, last: request.last, before: request.before }, this.name, BKCI_MAX_PAGE_SIZE);
+      return { ...page, builds: page.items.map(toBuild) };
+    }
     if (wanted) {
       // The v3 history has no status filter: read on and keep the builds that match.
       const window = await readFilteredWindow(fetch, (build) => wanted.has(toBuild(build).status), start, request.first, BKCI_MAX_PAGE_SIZE);
@@ -261,7 +276,17 @@ export class BkciApigwUpstream implements Upstream {
     return { upstream: this.name, projectId, canonicalId: projectId, name: projectId, path: projectId, description: null, defaultBranch: null, visibility: null, webUrl: `${this.#consoleOrigin}/console/pipeline/${projectId}` };
   }
 
+  /** The project's pipeline runs, newest first (bkci-pipelines.ts). */
+  listPipelines(call: CallContext, request: PipelineListRequest): Promise<PipelinePage> {
+    return listBkciRuns(this.#pipelineDeps, call, request);
+  }
+
+  get #pipelineDeps() {
+    return { upstream: this.name, mapping: this.#mapping, get: <T>(call: CallContext, path: string, query?: Record<string, QueryValue>) => this.#get<T>(call, path, query) };
+  }
+
   async getPipeline(call: CallContext, projectId: string, pipelineId: string): Promise<PipelineModel> {
+    if (RUN_ID.test(pipelineId)) return getBkciRun(this.#pipelineDeps, call, projectId, pipelineId);
     if (!PIPELINE_ID.test(pipelineId)) throw badUserInput(`"${pipelineId}" is not a bk-ci pipeline id`, { argument: 'id' });
     const pipeline = await this.#get<BkciPipeline>(call, this.#pipelinePath(projectId, pipelineId, '/status'));
     return toBkciPipeline(this.#mapping, projectId, pipeline);

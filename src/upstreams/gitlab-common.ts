@@ -19,7 +19,7 @@ import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
 import { UpstreamBodyError } from './errors.js';
 import { cutWindow, readLogBytes, skipBytes } from './log-window.js';
 import { Utf8Cutter } from './utf8-cutter.js';
-import { pipelineAction } from './gitlab-pipelines.js';
+import { pipelineAction } from './gitlab-pipeline-actions.js';
 import type { OffsetPage } from './offset-paging.js';
 import type {
   BuildListRequest,
@@ -27,7 +27,9 @@ import type {
   BuildPage,
   BuildStageModel,
   CommitModel,
+  PipelineListRequest,
   PipelineModel,
+  PipelinePage,
   ProjectModel,
   TraceFrom,
   TraceSlice,
@@ -62,6 +64,7 @@ export abstract class GitLabUpstreamBase implements Upstream {
   }
 
   abstract listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage>;
+  abstract listPipelines(call: CallContext, request: PipelineListRequest): Promise<PipelinePage>;
   /** One build entity of this API version as a model. */
   protected abstract toBuild(projectId: string, job: GitLabJob): BuildModel;
 

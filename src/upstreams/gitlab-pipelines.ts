@@ -1,79 +1,103 @@
 /**
- * GitLab's pipeline mutations (`POST /projects/:id/pipelines/:pipeline_id/{retry,cancel}`, v4 and v3
- * alike: GitLab 8.11+ served them under both) and a runner's jobs (`GET /runners/:id/jobs`, v4 only),
- * for the adapters to delegate to. A mutation is one POST, never retried (http.ts retries GET only).
+ * GitLab's pipelines list, `GET /projects/:id/pipelines`, for both API versions.
+ *
+ * v4 (https://docs.gitlab.com/api/pipelines/#list-project-pipelines) filters upstream by one `status`,
+ * `ref`, `sha` and `source`, ordered `order_by=id&sort=desc`, offset-paged with `X-Total`: every
+ * filter but a set of several statuses is GitLab's, and such a list pages both ways.
+ *
+ * v3 (GitLab 8.11–10.x, `lib/api/v3/pipelines.rb`) takes only `scope` (`running`, `branches`, `tags`)
+ * and sends no `source`: the gateway narrows by status, ref and SHA itself (reading on, as
+ * offset-paging.ts's filtered window does), such a list pages forward only, and `source` is refused.
  */
-import { BuildgateError, badUserInput } from '../errors.js';
-import { type GitLabJob, type GitLabPipeline, gitlabScope, toPipeline } from './gitlab-entities.js';
-import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
-import { readOffsetWindow } from './offset-paging.js';
-import type { BuildModel, BuildPage, PipelineModel } from '../model.js';
-import type { CallContext, RunnerBuildsRequest } from './types.js';
+import { BuildgateError, unsupported } from '../errors.js';
+import type { BuildStatus, PipelineListRequest, PipelinePage } from '../model.js';
+import { GITLAB_MAX_PER_PAGE } from './gitlab-common.js';
+import { type GitLabPipeline, gitlabScope, toPipeline } from './gitlab-entities.js';
+import { type QueryValue, type UpstreamHttp, encodePath, firstHeader } from './http.js';
+import { type FetchOffsetPage, type OffsetPage, readFilteredWindow } from './offset-paging.js';
+import { forwardOnly, parsePosition, readWindow } from './offset-window.js';
+import type { CallContext } from './types.js';
 
-export async function pipelineAction(
+type Dialect = 'v4' | 'v3';
+
+function fetchPipelines(
   http: UpstreamHttp,
   call: CallContext,
   projectId: string,
-  pipelineId: string,
-  action: 'retry' | 'cancel',
-): Promise<PipelineModel> {
-  if (!/^[1-9]\d{0,17}$/.test(pipelineId)) throw badUserInput(`"${pipelineId.slice(0, 80)}" is not a GitLab pipeline id`, { argument: 'id' });
-  const { data } = await http.postJson<GitLabPipeline>(call, { path: encodePath`/projects/${projectId}/pipelines/${pipelineId}/${action}` });
-  if (!data || typeof data !== 'object' || typeof data.id !== 'number') {
-    throw new BuildgateError('UPSTREAM_ERROR', `upstream "${http.upstream}" sent a pipeline without an id`, { upstream: http.upstream });
-  }
-  return toPipeline(http.upstream, projectId, data);
-}
-
-/**
- * A runner's jobs, newest first (`order_by=id&sort=desc`: without `order_by` GitLab ignores `sort`,
- * gitlab #364348). GitLab filters by one `status`; more than one would mean reading every page, so
- * it is refused. Positions count jobs, as in the other offset lists.
- */
-export async function listRunnerJobs(
-  http: UpstreamHttp,
-  call: CallContext,
-  request: RunnerBuildsRequest,
-  toBuild: (projectId: string, job: GitLabJob) => BuildModel,
-): Promise<BuildPage> {
-  if (!/^[1-9]\d{0,17}$/.test(request.runnerId)) throw badUserInput(`"${request.runnerId.slice(0, 80)}" is not a GitLab runner id`, { argument: 'id' });
-  if ((request.statuses?.length ?? 0) > 1) {
-    throw badUserInput('`scope` of `Runner.builds` takes at most one status (GitLab filters a runner\'s jobs by one)', { argument: 'scope' });
-  }
-  const status = request.statuses?.[0] && gitlabScope(request.statuses[0]);
-  const start = parsePosition(request.after);
-  const path = encodePath`/runners/${request.runnerId}/jobs`;
-  const window = await readOffsetWindow(async (page, perPage) => {
-    const { data, headers } = await http.getJson<RunnerJob[]>(call, { path, query: { status, order_by: 'id', sort: 'desc', page, per_page: perPage } });
+  query: Record<string, QueryValue>,
+): FetchOffsetPage<GitLabPipeline> {
+  return async (page, perPage): Promise<OffsetPage<GitLabPipeline>> => {
+    const { data, headers } = await http.getJson<GitLabPipeline[]>(call, {
+      path: encodePath`/projects/${projectId}/pipelines`,
+      query: { ...query, page, per_page: perPage },
+    });
     if (!Array.isArray(data)) {
-      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${http.upstream}" sent a job list that is not an array`, { upstream: http.upstream });
+      throw new BuildgateError('UPSTREAM_ERROR', `upstream "${http.upstream}" sent a pipeline list that is not an array`, {
+        upstream: http.upstream,
+      });
     }
     const next = firstHeader(headers['x-next-page']);
-    const total = Number(firstHeader(headers['x-total']) ?? Number.NaN);
-    return { items: data, hasNext: next !== undefined && next !== '', total: Number.isSafeInteger(total) ? total : null };
-  }, start, request.first);
-  const jobs = window.items.slice(0, request.first);
-  return {
-    builds: jobs.map((job) => toBuild(projectOf(http.upstream, job), job)),
-    positions: jobs.map((_, i) => String(start + i + 1)),
-    hasNextPage: window.hasNext || window.items.length > request.first,
-    hasPreviousPage: start > 0,
-    totalCount: window.total,
+    const total = firstHeader(headers['x-total']);
+    return {
+      items: data,
+      hasNext: next !== undefined && next !== '',
+      total: total !== undefined && total !== '' && Number.isFinite(Number(total)) ? Number(total) : null,
+    };
   };
 }
 
-/** A runner's job carries its project (GitLab adds `project {id, name, path_with_namespace…}` to this list). */
-type RunnerJob = GitLabJob & { project?: { id?: number } | null };
+export async function listGitLabPipelines(
+  http: UpstreamHttp,
+  call: CallContext,
+  request: PipelineListRequest,
+  dialect: Dialect,
+): Promise<PipelinePage> {
+  const { projectId } = request;
+  const statuses = request.scope?.length ? new Set(request.scope) : undefined;
+  const toModel = (pipeline: GitLabPipeline) => {
+    const model = toPipeline(http.upstream, projectId, pipeline);
+    // v3's pipeline entity has no `source`: known to be unknown, so no resolver asks again.
+    return dialect === 'v3' ? { ...model, source: model.source ?? null } : model;
+  };
 
-function projectOf(upstream: string, job: RunnerJob): string {
-  const id = job.pipeline?.project_id ?? job.project?.id;
-  if (typeof id !== 'number') throw new BuildgateError('UPSTREAM_ERROR', `upstream "${upstream}" sent a runner job without its project`, { upstream });
-  return String(id);
-}
+  let query: Record<string, QueryValue>;
+  let keep: ((pipeline: GitLabPipeline) => boolean) | undefined;
+  if (dialect === 'v4') {
+    query = { order_by: 'id', sort: 'desc', ref: request.ref, sha: request.sha, source: request.source };
+    if (statuses?.size === 1) query.status = gitlabScope([...statuses][0]!);
+    else if (statuses) keep = (pipeline) => statuses.has(toModel(pipeline).status!);
+  } else {
+    if (request.source !== undefined) throw unsupported(http.upstream, 'Filtering pipelines by `source` (GitLab v3 does not say it)');
+    const onlyRunning = statuses?.size === 1 && statuses.has('RUNNING');
+    query = { scope: onlyRunning ? 'running' : undefined };
+    const narrow = (statuses && !onlyRunning) || request.ref !== undefined || request.sha !== undefined;
+    if (narrow) {
+      keep = (pipeline) =>
+        (!statuses || statuses.has(toModel(pipeline).status as BuildStatus)) &&
+        (request.ref === undefined || pipeline.ref === request.ref) &&
+        (request.sha === undefined || pipeline.sha === request.sha);
+    }
+  }
+  const fetch = fetchPipelines(http, call, projectId, query);
 
-function parsePosition(position: string | undefined): number {
-  if (position === undefined) return 0;
-  const offset = Number(position);
-  if (!/^\d{1,9}$/.test(position) || !Number.isSafeInteger(offset)) throw badUserInput('`after` is not a cursor of this list', { argument: 'after' });
-  return offset;
+  if (keep) {
+    forwardOnly(request, http.upstream, 'a pipeline list the gateway filters');
+    const start = parsePosition(request.after, 'after');
+    const window = await readFilteredWindow(fetch, keep, start, request.perPage, GITLAB_MAX_PER_PAGE);
+    return {
+      pipelines: window.items.map(toModel),
+      positions: window.positions.map(String),
+      hasNextPage: window.hasNext,
+      hasPreviousPage: start > 0,
+      totalCount: null,
+    };
+  }
+  const page = await readWindow(fetch, { count: request.perPage, after: request.after, last: request.last, before: request.before }, http.upstream, GITLAB_MAX_PER_PAGE);
+  return {
+    pipelines: page.items.map(toModel),
+    positions: page.positions,
+    hasNextPage: page.hasNextPage,
+    hasPreviousPage: page.hasPreviousPage,
+    totalCount: page.totalCount,
+  };
 }

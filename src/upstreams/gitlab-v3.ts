@@ -8,7 +8,9 @@ import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-c
 import { type GitLabJob, type GitLabPipeline, gitlabScope, isCiCommit, toBuild } from './gitlab-entities.js';
 import { type UpstreamHttp, encodePath } from './http.js';
 import { type FetchOffsetPage, readFilteredWindow, readOffsetWindow } from './offset-paging.js';
-import type { BuildListRequest, BuildModel, BuildPage, BuildStatus } from '../model.js';
+import { forwardOnly, isBackward, readWindow } from './offset-window.js';
+import type { BuildListRequest, BuildModel, BuildPage, BuildStatus, PipelineListRequest, PipelinePage } from '../model.js';
+import { listGitLabPipelines } from './gitlab-pipelines.js';
 import type { CallContext } from './types.js';
 
 export interface GitLabV3Options {
@@ -53,6 +55,7 @@ export class GitLabV3Upstream extends GitLabUpstreamBase {
       });
       const path = this.#commitBuildsPath(source.projectId, pipeline.sha ?? '');
       const keep = (job: GitLabJob) => pipelineIdOf(job) === pipeline.id && (!wanted || wanted.has(this.toBuild(source.projectId, job).status));
+      forwardOnly(request, this.name, "a pipeline's builds (the gateway narrows its commit's builds)");
       return this.#filtered(call, path, 'all', keep, start, request.first, source.projectId);
     }
 
@@ -63,10 +66,15 @@ export class GitLabV3Upstream extends GitLabUpstreamBase {
     if (this.#legacy && wanted) {
       const scope = LEGACY_SCOPES.find(([, covers]) => [...wanted].every((status) => covers.has(status)))?.[0] ?? 'all';
       const keep = (job: GitLabJob) => wanted.has(this.toBuild(source.projectId, job).status);
+      forwardOnly(request, this.name, 'a build list the gateway filters');
       return this.#filtered(call, path, scope, keep, start, request.first, source.projectId);
     }
     const scope = wanted ? [...wanted].filter((status) => V3_SCOPES.has(status)).map(gitlabScope) : undefined;
     const fetch: FetchOffsetPage<GitLabJob> = (page, perPage) => this.fetchJobs(call, path, page, perPage, scope);
+    if (isBackward(request)) {
+      const page = await readWindow(fetch, { count: request.first, last: request.last, before: request.before }, this.name);
+      return { ...page, builds: page.items.map((job) => this.toBuild(source.projectId, job)) };
+    }
     const window = await readOffsetWindow(fetch, start, request.first);
     const jobs = window.items.slice(0, request.first);
     return {
@@ -76,6 +84,11 @@ export class GitLabV3Upstream extends GitLabUpstreamBase {
       hasPreviousPage: start > 0,
       totalCount: window.total,
     };
+  }
+
+  /** `GET /projects/:id/pipelines` (gitlab-pipelines.ts). */
+  listPipelines(call: CallContext, request: PipelineListRequest): Promise<PipelinePage> {
+    return listGitLabPipelines(this.http, call, request, 'v3');
   }
 
   protected toBuild(projectId: string, job: GitLabJob): BuildModel {

@@ -5,9 +5,11 @@ import { BuildgateError, badUserInput } from '../errors.js';
 import { GITLAB_MAX_PER_PAGE, GitLabUpstreamBase, parseOffset } from './gitlab-common.js';
 import { type GitLabJob, type GitLabPipeline, gitlabScope, toBuild } from './gitlab-entities.js';
 import { type UpstreamHttp, encodePath, firstHeader } from './http.js';
-import { listRunnerJobs } from './gitlab-pipelines.js';
+import { listRunnerJobs } from './gitlab-pipeline-actions.js';
 import { readOffsetWindow, readSequence } from './offset-paging.js';
-import type { BuildListRequest, BuildModel, BuildPage } from '../model.js';
+import { forwardOnly, isBackward, readWindow } from './offset-window.js';
+import type { BuildListRequest, BuildModel, BuildPage, PipelineListRequest, PipelinePage } from '../model.js';
+import { listGitLabPipelines } from './gitlab-pipelines.js';
 import type { CallContext, RunnerBuildsRequest } from './types.js';
 
 export interface GitLabV4Options {
@@ -39,20 +41,35 @@ export class GitLabV4Upstream extends GitLabUpstreamBase {
 
   async listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage> {
     const { source } = request;
-    if (source.of === 'commit') return this.#listCommitBuilds(call, request, source.projectId, source.sha);
-    if (source.of === 'project' && (request.after === undefined ? this.#keyset : request.after.startsWith('K:'))) {
+    if (source.of === 'commit') {
+      forwardOnly(request, this.name, "a commit's builds (its pipelines' job lists one after the other)");
+      return this.#listCommitBuilds(call, request, source.projectId, source.sha);
+    }
+    const keyset = request.after === undefined ? this.#keyset && request.before === undefined : request.after.startsWith('K:');
+    if (source.of === 'project' && (keyset || request.before?.startsWith('K:'))) {
+      forwardOnly(request, this.name, "a project's builds (GitLab's keyset-paged jobs list)");
       return this.#keysetPage(call, encodePath`/projects/${source.projectId}/jobs`, request, source.projectId);
     }
     const path =
       source.of === 'project'
         ? encodePath`/projects/${source.projectId}/jobs`
         : encodePath`/projects/${source.projectId}/pipelines/${source.pipelineId}/${source.bridges ? 'bridges' : 'jobs'}`;
+    if (isBackward(request)) {
+      const scope = request.statuses?.map(gitlabScope);
+      const page = await readWindow((p, perPage) => this.fetchJobs(call, path, p, perPage, scope), { count: request.first, last: request.last, before: request.before }, this.name);
+      return { ...page, builds: page.items.map((job) => this.toBuild(source.projectId, job)) };
+    }
     return this.#page(call, path, request, parseOffset(request.after), request.first, source.projectId);
   }
 
   /** A runner's jobs span projects: each job names its own (`pipeline.project_id`). */
   listRunnerBuilds(call: CallContext, request: RunnerBuildsRequest): Promise<BuildPage> {
     return listRunnerJobs(this.http, call, request, (projectId, job) => this.toBuild(projectId, job));
+  }
+
+  /** `GET /projects/:id/pipelines` (gitlab-pipelines.ts). */
+  listPipelines(call: CallContext, request: PipelineListRequest): Promise<PipelinePage> {
+    return listGitLabPipelines(this.http, call, request, 'v4');
   }
 
   protected toBuild(projectId: string, job: GitLabJob): BuildModel {

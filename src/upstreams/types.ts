@@ -10,7 +10,9 @@ import type {
   BuildStageModel,
   CommitModel,
   Credential,
+  PipelineListRequest,
   PipelineModel,
+  PipelinePage,
   ProjectModel,
   RetryOptions,
   TraceFrom,
@@ -79,6 +81,8 @@ export interface Upstream {
   parseBuildLocator(input: string): string;
 
   listBuilds(call: CallContext, request: BuildListRequest): Promise<BuildPage>;
+  /** A project's pipelines (or, with `request.sha`, a commit's), newest first; bk-ci: its pipelines' runs. */
+  listPipelines(call: CallContext, request: PipelineListRequest): Promise<PipelinePage>;
   getBuild(call: CallContext, projectId: string, locator: string): Promise<BuildModel>;
   /** The build's stages, jobs and steps; null when the upstream has no such structure. */
   getStages(call: CallContext, projectId: string, locator: string): Promise<BuildStageModel[] | null>;

@@ -33,6 +33,7 @@ import { controlDataRoutes } from './routes/control-data.js';
 import { controlCredentialRoutes } from './routes/control-credentials.js';
 import { controlFaultRoutes } from './routes/control-faults.js';
 import { gitlabV3, gitlabV3FromV4 } from './routes/gitlab-v3.js';
+import { gitlabV3Pipelines } from './routes/gitlab-v3-pipelines.js';
 import { gitlabV4 } from './routes/gitlab-v4.js';
 import { Clock } from './runner.js';
 import { controlFrontEnd, gitlabFrontEnd } from './server.js';
@@ -107,10 +108,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     afterMutation,
   });
   // One store behind v3 and v4, as GitLab 8.x–9.x served both: same builds, same ids.
-  const v3 = gitlabV3({ store, lifecycle, entities: new GitlabV3Entities(url), traces, settings, origin: url, afterMutation });
+  const v3Entities = new GitlabV3Entities(url);
+  const v3 = gitlabV3({ store, lifecycle, entities: v3Entities, traces, settings, origin: url, afterMutation });
   const bkci = createBkci({ seed: resolved.seed, stats, now: Date.now() });
   clock.onTick((now) => bkci.tick(now));
-  const gitlab = gitlabFrontEnd({ store, stats, api: [api, v3, gitlabV3FromV4(api), gitlabV4Artifacts(store)] });
+  const gitlab = gitlabFrontEnd({ store, stats, api: [api, v3, gitlabV3FromV4(api), gitlabV3Pipelines({ store, entities: v3Entities, origin: url }), gitlabV4Artifacts(store)] });
   const faults = new FaultTable(resolved.seed, [...gitlab.routeKeys, ...bkci.routeKeys]);
   const unknown = resolved.faults.findIndex((rule) => !faults.knows(rule));
   if (unknown !== -1) {

@@ -41,6 +41,8 @@ export const bkciApigwKind: UpstreamKindDescriptor = {
     // The apigw has no builds-by-agent read.
     runnerBuilds: false,
     traceUnit: 'LINES',
+    // Runs narrow by their material branch; the v3 history knows no commit filter and no trigger filter.
+    pipelineFilters: ['ref'],
   },
   // A project id is a code bk-ci matches exactly.
   projectIds: { numericIds: false, resolvesPaths: false },

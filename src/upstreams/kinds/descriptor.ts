@@ -29,7 +29,12 @@ export interface UpstreamCapabilities extends Record<BuildOperation, boolean> {
   runnerBuilds: boolean;
   /** What trace offsets count. */
   traceUnit: TraceUnit;
+  /** Which filters `Project.pipelines` / `Commit.pipelines` (`sha`) can apply, upstream or in the gateway. */
+  pipelineFilters: readonly PipelineFilter[];
 }
+
+/** The filters of a pipelines list beside `scope`, which every kind applies. */
+export type PipelineFilter = 'ref' | 'source' | 'sha';
 
 /** How a kind names projects, for one key per project however a client spells it (project-identity.ts). */
 export interface ProjectIdRule {

@@ -45,6 +45,7 @@ export const GITLAB_CAPABILITIES = {
   // `GET /runners/:id/jobs` came with v4 (10.3); v3 never had it (kinds/gitlab-v3.ts).
   runnerBuilds: true,
   traceUnit: 'BYTES',
+  pipelineFilters: ['ref', 'source', 'sha'],
 } as const;
 
 /** A GitLab project is its numeric id or its path, which GitLab resolves to the id. */

@@ -8,7 +8,8 @@ export const gitlabV3Kind: UpstreamKindDescriptor = {
   graphqlEnum: 'GITLAB_V3',
   ...gitlabCredentials,
   settings: ['legacy'],
-  capabilities: { ...GITLAB_CAPABILITIES, runnerBuilds: false },
+  // v3's pipelines list sends no `source` (GitLab 9.x `lib/api/v3/pipelines.rb`), so it cannot be filtered by it.
+  capabilities: { ...GITLAB_CAPABILITIES, runnerBuilds: false, pipelineFilters: ['ref', 'sha'] },
   projectIds: GITLAB_PROJECT_IDS,
   createAdapter: (http, { legacy }) => new GitLabV3Upstream(http, { legacy }),
 };
