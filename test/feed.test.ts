@@ -309,3 +309,74 @@ describe('Query.builds(sources:)', () => {
     }
   });
 });
+
+describe('Query.pipelines(sources:)', () => {
+  const PIPELINES = `query($sources: [BuildSource!]!, $first: Int, $after: String) {
+    pipelines(sources: $sources, first: $first, after: $after) { nodes { id upstream upstreamId createdAt } pageInfo { hasNextPage endCursor } totalCount }
+  }`;
+  const GITLAB = [
+    { upstream: 'v4', project: '1' },
+    { upstream: 'v4', project: '2' },
+    { upstream: 'v3', project: '2' },
+  ];
+
+  /** A source's own pipelines, whole, through Project.pipelines. */
+  async function ownPipelines(upstream: string, project: string): Promise<Row[]> {
+    const rows: Row[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const result: GraphQLResponse = await stack.graphql(
+        `query($u: String!, $p: ID!, $after: String) { project(upstream: $u, id: $p) {
+          pipelines(first: 100, after: $after) { nodes { id upstream upstreamId createdAt } pageInfo { hasNextPage endCursor } } } }`,
+        { u: upstream, p: project, after },
+      );
+      expect(result.errors).toBeUndefined();
+      const pipelines: any = result.data!.project.pipelines;
+      rows.push(...pipelines.nodes);
+      if (!pipelines.pageInfo.hasNextPage) return rows;
+      after = pipelines.pageInfo.endCursor;
+    }
+    throw new Error('list did not end');
+  }
+
+  it('merges the pipelines of GitLab v4 and v3 projects newest first, one upstream request per source on the first page', async () => {
+    const lists = await Promise.all(GITLAB.map(async (s) => ({ order: JSON.stringify([s.upstream, s.project]), rows: await ownPipelines(s.upstream, s.project) })));
+    for (const list of lists) expect(list.rows.length).toBeGreaterThan(0);
+    const expected = expectedMerge(lists).map((r) => r.id);
+    const rows: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      await stack.resetStats();
+      const result: GraphQLResponse = await stack.graphql(PIPELINES, { sources: GITLAB, first: 20, after });
+      expect(result.errors).toBeUndefined();
+      const connection: any = result.data!.pipelines;
+      if (page === 0) {
+        const { routes, total } = await stack.stats();
+        expect(routes['GET /api/v4/projects/:id/pipelines']).toBe(2);
+        expect(routes['GET /api/v3/projects/:id/pipelines']).toBe(1);
+        expect(total).toBe(3);
+        expect(connection.totalCount).toBeNull();
+      }
+      rows.push(...connection.nodes.map((node: Row) => node.id));
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor;
+    }
+    expect(rows).toEqual(expected);
+  });
+
+  it("refuses a builds feed's cursor, and a failing source leaves the others' pipelines with its error", async () => {
+    const builds = await feed({ first: 2 });
+    const refused = await stack.graphql(PIPELINES, { sources: SOURCES, first: 2, after: (builds.data!.builds as any).pageInfo.endCursor });
+    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    await fetch(`${stack.simulator.url}/__sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route: 'GET /api/v3/projects/:id/pipelines', mode: 'status', status: 500 }),
+    });
+    const partial = await stack.graphql(PIPELINES, { sources: GITLAB, first: 10 });
+    expect(codes(partial)).toEqual(['UPSTREAM_ERROR']);
+    expect(partial.errors![0]!.extensions!.source).toEqual({ upstream: 'v3', project: '2' });
+    const upstreams = new Set((partial.data!.pipelines as any).nodes.map((node: Row) => node.upstream));
+    expect([...upstreams].sort()).toEqual(['v4']);
+  });
+});

@@ -612,6 +612,14 @@ export type Query = {
   /** Any object by its opaque global id. */
   node?: Maybe<Node>;
   /**
+   * One feed of the pipelines of up to 20 projects across upstreams (bk-ci: pipeline runs), newest first by
+   * `createdAt`, merged as `builds(sources:)` merges builds: at most one upstream page per source per page
+   * of the feed, one opaque cursor for every source's position (valid for the same sources and `scope`
+   * only), a failing source reported by name beside the others' pipelines. Costs like one list per source
+   * (sources × `first`). `totalCount` is null.
+   */
+  pipelines: PipelineConnection;
+  /**
    * A project of one upstream, by the upstream's own project id or its full path (`group/project`).
    * Costs no upstream request until a field that needs the project's own data is selected.
    * Null, with a `NOT_FOUND` error, when the project does not exist or the caller may not see it.
@@ -640,6 +648,15 @@ export type QueryBuildsArgs = {
 /** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
 export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Reads: upstreams, projects and their builds, pipelines and commits, and any object by its global id. */
+export type QueryPipelinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  scope?: InputMaybe<Array<BuildStatus>>;
+  sources: Array<BuildSource>;
 };
 
 
@@ -1248,6 +1265,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   build?: Resolver<Maybe<ResolversTypes['Build']>, ParentType, ContextType, RequireFields<QueryBuildArgs, 'id'>>;
   builds?: Resolver<ResolversTypes['BuildConnection'], ParentType, ContextType, RequireFields<QueryBuildsArgs, 'sources'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  pipelines?: Resolver<ResolversTypes['PipelineConnection'], ParentType, ContextType, RequireFields<QueryPipelinesArgs, 'sources'>>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'id' | 'upstream'>>;
   upstreams?: Resolver<Array<ResolversTypes['Upstream']>, ParentType, ContextType>;
 };
