@@ -13,6 +13,7 @@ const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const SCHEMA_DIR = path.resolve(packageRoot, 'test/fixtures/gitlab-schemas/v4');
 
 const ISO_MS_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const PIPELINE_ONLY = new Set(['pipelines.json', 'pipeline/detail.json']);
 
 function schemaFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,7 +26,9 @@ function schemaFiles(dir: string, prefix = ''): string[] {
 function load(): ValidateFunction {
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv.addFormat('date-time', ISO_MS_Z);
-  for (const id of schemaFiles(SCHEMA_DIR)) {
+  // The pipelines schemas use GitLab's own `date` type, which ajv refuses: they are loaded, translated,
+  // by sim-pipeline-schemas.ts, and job.json does not refer to them.
+  for (const id of schemaFiles(SCHEMA_DIR).filter((file) => !PIPELINE_ONLY.has(file))) {
     ajv.addSchema(JSON.parse(readFileSync(path.join(SCHEMA_DIR, id), 'utf8')) as object, id);
   }
   const validate = ajv.getSchema('job.json');
