@@ -2,6 +2,7 @@
 import type { Resolvers } from '../generated/resolvers.js';
 import { Build } from './Build.js';
 import { Commit } from './Commit.js';
+import { LogSearchFields } from './LogSearch.js';
 import { Mutation } from './Mutation.js';
 import { Node } from './Node.js';
 import { Pipeline } from './Pipeline.js';
@@ -22,7 +23,7 @@ export const resolvers: Resolvers = {
   TraceChunk,
   Node,
   Project,
-  Build,
+  Build: { ...Build, ...LogSearchFields },
   Pipeline,
   Commit,
   User,
