@@ -201,15 +201,20 @@ class ByteLines {
   }
 }
 
-/** bk-ci: every slice is whole numbered lines, joined with newlines; an offset is a line number. */
+/**
+ * bk-ci: every slice is whole numbered lines, joined with newlines; an offset is a line number. A
+ * slice's `offset` is where its read started, not its first line's number (bk-ci numbers from 1), but
+ * `nextOffset` is one past its last line, and a build's lines are numbered without gaps.
+ */
 class NumberedLines {
   push(slice: TraceSlice, emit: Emit): boolean {
     const texts = slice.content.split('\n');
     if (texts.at(-1) === '') texts.pop();
+    const first = slice.nextOffset - texts.length;
     for (let i = 0; i < texts.length; i++) {
       const raw = texts[i]!;
       const kept = raw.length > MAX_LINE_BYTES ? raw.slice(0, MAX_LINE_BYTES) : raw;
-      if (!emit(kept, Buffer.byteLength(raw) + 1, slice.offset + i)) return false;
+      if (!emit(kept, Buffer.byteLength(raw) + 1, first + i)) return false;
     }
     return true;
   }
