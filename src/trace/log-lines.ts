@@ -45,10 +45,17 @@ const NEWLINE = 0x0a;
 // Our own fixed expressions, never a client's.
 const CARRIAGE_RETURNS = /\r/g;
 
+// The CSI sequences (SGR colours, erase-line) that make up nearly every escape in a CI log: cheaper
+// than Node's stripper, which knows every escape a terminal does and still gets what this leaves.
+const CSI = /\u001b\[[0-?]*[ -/]*[@-~]/g;
+
 export function plainText(raw: string): string {
   let text = raw;
   if (text.includes('section_')) text = text.replace(SECTION_MARKER, '');
-  if (text.includes('\u001b')) text = stripVTControlCharacters(text);
+  if (text.includes('\u001b')) {
+    text = text.replace(CSI, '');
+    if (text.includes('\u001b')) text = stripVTControlCharacters(text);
+  } else if (text.includes('\u009b')) text = stripVTControlCharacters(text);
   if (text.includes('\r')) text = text.replace(CARRIAGE_RETURNS, '');
   return text;
 }
@@ -151,14 +158,19 @@ class ByteLines {
 
   push(slice: TraceSlice, emit: Emit): boolean {
     const bytes = slice.bytes ?? Buffer.from(slice.content);
+    // Decoded once per read, not once per line: a newline is one byte and one UTF-16 unit, so the
+    // string and its bytes are cut at the same newlines, and a line is a slice of the string.
+    const text = slice.content;
     if (!this.#open) this.#lineStart = slice.offset;
     this.#end = slice.offset + bytes.length;
     let position = 0;
+    let at = 0;
     for (;;) {
       const newline = bytes.indexOf(NEWLINE, position);
       if (newline === -1) break;
+      const textNewline = text.indexOf('\n', at);
       let raw: string;
-      if (!this.#open) raw = bytes.toString('utf8', position, Math.min(newline, position + MAX_LINE_BYTES));
+      if (!this.#open) raw = text.slice(at, Math.min(textNewline, at + MAX_LINE_BYTES));
       else {
         this.#keep(bytes.subarray(position, newline));
         raw = Buffer.concat(this.#carry).toString('utf8');
@@ -168,6 +180,7 @@ class ByteLines {
       this.#reset(next);
       if (!emit(raw, next - start, start)) return false;
       position = newline + 1;
+      at = textNewline + 1;
     }
     if (position < bytes.length) {
       this.#keep(bytes.subarray(position));
