@@ -50,6 +50,7 @@ beforeAll(async () => {
     upstreams: (url) => [
       { name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${url}/api/v4`, token: 'glpat-developer' },
       { name: 'bkci', kind: 'bkci-apigw', baseUrl: `${url}/ms/openapi/api/apigw/v3`, token: 'alice' },
+      { name: 'gitlab-v3', kind: 'gitlab-v3', baseUrl: `${url}/api/v3`, token: 'glpat-developer' },
     ],
   });
   failed = (await logJob(stack, LOG, 'failed')).id;
@@ -223,6 +224,17 @@ describe('Build.failure', () => {
     expect(trace.subarray(0, failure.offset).toString().split('\n').length).toBe(failure.lineNumber);
   });
 
+  it('reads the same job through GitLab v3, which has no failure_reason', async () => {
+    const job = (await stack.graphql('query($id: ID!) { build(id: $id) { upstreamId } }', { id: failed })).data!.build.upstreamId;
+    const response = await stack.graphql(`{ project(upstream: "gitlab-v3", id: "1") { build(id: "${job}") { status logSearch(pattern: "error") { matches { lineNumber offset } } failure { line lineNumber section reason exitCode } } } }`);
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.project.build).toEqual({
+      status: 'FAILED',
+      logSearch: { matches: [{ lineNumber: 10, offset: offsetOf(10) }, { lineNumber: 18, offset: offsetOf(18) }] },
+      failure: { line: 'FAILED test two', lineNumber: 11, section: 'unit_tests', reason: null, exitCode: 1 },
+    });
+  });
+
   it('is null for a build that did not fail, without an upstream request', async () => {
     const ok = await logJob(stack, 'ERROR: this line does not matter\nJob succeeded\n', 'success');
     await stack.resetStats();
@@ -248,14 +260,17 @@ describe('Build.failure', () => {
 describe('bounds', () => {
   let small: Stack;
   let budget: Stack;
+  let large: Stack;
   beforeAll(async () => {
     const upstream = { token: 'glpat-developer' };
     small = await startStack({ simulator: { tickMs: 3_600_000 }, upstream, gateway: { limits: { maxSearchBytes: 8 * KiB } } });
     budget = await startStack({ simulator: { tickMs: 3_600_000 }, upstream, gateway: { limits: { maxUpstreamBytes: 1024 * KiB } } });
+    large = await startStack({ simulator: { tickMs: 3_600_000 }, upstream, gateway: { limits: { maxUpstreamBytes: 128 * 1024 * KiB } } });
   });
   afterAll(async () => {
     await small?.close();
     await budget?.close();
+    await large?.close();
   });
 
   const searchOn = async (on: Stack, job: string, pattern: string) => {
@@ -286,4 +301,14 @@ describe('bounds', () => {
     const whole = await bigLog(budget, 256 * KiB);
     expect(await searchOn(budget, whole, 'Job succeeded')).toMatchObject({ matches: [{}], truncated: false, endReached: true, scannedBytes: 256 * KiB });
   });
+
+  // Memory is measured by `npm run bench -- logsearch` (bench/RESULTS.md), where the gateway has a
+  // process of its own: here the simulator's 64 MiB log and its garbage share the process and hide it.
+  it('scans a 64 MiB log to its end, every byte counted', async () => {
+    const job = await bigLog(large, 64 * 1024 * KiB);
+    await large.resetStats();
+    const result = await searchOn(large, job, 'no such text in the log');
+    expect(result).toMatchObject({ matches: [], truncated: false, endReached: true, scannedBytes: 64 * 1024 * KiB });
+    expect((await large.stats()).routes[TRACE_ROUTE]).toBe(1);
+  }, 60_000);
 });
