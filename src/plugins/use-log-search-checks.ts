@@ -3,7 +3,7 @@
  * useArgumentChecks does `first`: a pattern that does not compile (or is empty, or too long) fails the
  * operation with BAD_USER_INPUT before the build it searches is even read.
  */
-import { GraphQLBoolean, GraphQLInt, GraphQLString, Kind, type DocumentNode, type SelectionSetNode, type ValueNode, valueFromAST } from 'graphql';
+import { BREAK, GraphQLBoolean, GraphQLInt, GraphQLString, Kind, type DocumentNode, type SelectionSetNode, type ValueNode, valueFromAST, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { BuildgateError } from '../errors.js';
 import { checkSearchOptions } from '../trace/log-search.js';
@@ -62,8 +62,26 @@ function findBadSearch(document: DocumentNode, variables: Record<string, unknown
   return undefined;
 }
 
+/** Whether the document selects `logSearch` anywhere (field names only: fragments included). */
+function mentionsSearch(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value !== FIELD) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
 export function useLogSearchChecks(): Plugin {
+  // Yoga hands the same DocumentNode for the same text: most operations never search, and pay one walk.
+  const searches = new WeakMap<DocumentNode, boolean>();
   return refuseBeforeExecution((args) => {
+    let mentions = searches.get(args.document);
+    if (mentions === undefined) searches.set(args.document, (mentions = mentionsSearch(args.document)));
+    if (!mentions) return undefined;
     const bad = findBadSearch(args.document, args.variableValues ?? undefined);
     return bad ? { errors: [bad] } : undefined;
   });

@@ -37,7 +37,11 @@ const EXIT_CODE = /\bexit (?:code|status) (\d{1,5})\b/i;
 /** Sections gitlab-runner opens itself around the job's own script: never "the failed section". */
 const RUNNER_SECTIONS = /^(?:prepare_executor|prepare_script|get_sources|clear_worktree|restore_cache|download_artifacts|after_script|archive_cache(?:_on_failure)?|upload_artifacts_on_(?:success|failure)|cleanup_file_variables|resolve_secrets|step_release|upload_artifacts)$/;
 
+/** Every signature at once: most lines have none, and pay one test instead of seven. */
+const ANY_SIGNATURE = new RegExp(SIGNATURES.map(([, expression]) => expression.source).join('|'), 'i');
+
 export function signatureOf(text: string): string | undefined {
+  if (!ANY_SIGNATURE.test(text)) return undefined;
   for (const [name, expression] of SIGNATURES) if (expression.test(text)) return name;
   return undefined;
 }
