@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { killAll } from './lib/procs.mjs';
 import { machineLine, record } from './lib/report.mjs';
 
-const SCENARIOS = ['single', 'list', 'economy', 'fanout', 'bigtrace'];
+const SCENARIOS = ['single', 'list', 'economy', 'fanout', 'bigtrace', 'logsearch'];
 /** Run only when named (`npm run bench -- soak`): never part of a plain `npm run bench`. */
 const OPT_IN = ['soak'];
 
@@ -32,7 +32,7 @@ const FLAGS = {
   'poll-ms': { default: '500', help: 'the gateway\'s trace.pollIntervalMs (fanout, bigtrace)' },
   'tick-ms': { default: '100', help: 'simulator --tick-ms (fanout, bigtrace)' },
   'bytes-per-tick': { default: '', help: 'log bytes the fanout job appends per tick (default 2048; 512 with --replicas ≥ 2)' },
-  'big-bytes': { default: '209715200', help: 'size of the bigtrace log (bytes)' },
+  'big-bytes': { default: '209715200', help: 'size of the bigtrace and logsearch logs (bytes)' },
   'big-bytes-per-tick': { default: '8388608', help: 'bytes the bigtrace log grows per tick' },
   'big-timeout': { default: '600', help: 'seconds a bigtrace run may take before it is abandoned' },
   'range-modes': { default: 'both', help: 'bigtrace: both, range or whole' },
@@ -134,6 +134,7 @@ const load = {
   fanout: async () =>
     opts.replicas > 1 ? (await import('./scenarios/fanout-replicas.mjs')).runFanoutReplicas(opts) : (await import('./scenarios/fanout.mjs')).runFanout(opts),
   bigtrace: async () => (await import('./scenarios/bigtrace.mjs')).runBigTrace(opts),
+  logsearch: async () => (await import('./scenarios/logsearch.mjs')).runLogSearch(opts),
   soak: async () => (await import('./scenarios/soak.mjs')).runSoak(opts),
 };
 

@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { useAccessLog } from './plugins/use-access-log.js';
 import { useArgumentChecks } from './plugins/use-argument-checks.js';
+import { useLogSearchChecks } from './plugins/use-log-search-checks.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
 import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
@@ -166,6 +167,7 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
         maxFirst: config.maxPageSize,
         maxTraceLimit: Math.max(...registry.list().map(({ adapter }) => adapter.maxTraceLimit), 1),
       }),
+      useLogSearchChecks(),
       sse.plugin,
       // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
       // `buildStatus` events would answer nested fields from the first event's cache.

@@ -211,6 +211,7 @@ function limitsSchemaDefaults() {
     maxUpstreamCalls: 250,
     maxUpstreamBytes: 32 * 1024 * 1024,
     maxWebSocketOperations: 100,
+    maxSearchBytes: 256 * 1024 * 1024,
   };
 }
 
@@ -255,6 +256,12 @@ const configSchema = z
           .min(1)
           .default(100)
           .describe('operations one WebSocket may have running at once; past it the socket closes with 4429'),
+        maxSearchBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(256 * 1024 * 1024)
+          .describe('log bytes one Build.logSearch or Build.failure may scan; past it: truncated (the upstream byte budget still applies)'),
       })
       .strict()
       .default(limitsSchemaDefaults()),

@@ -68,6 +68,24 @@ export type Build = Node & {
   duration?: Maybe<Scalars['Float']['output']>;
   /** When the build's log and artifacts were erased, if they were. */
   erasedAt?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * For a failed build, the first line of its log that explains the failure; null for a build that did not
+   * fail (no upstream request is made then). The log is streamed (within `limits.maxSearchBytes` and the
+   * upstream byte budget, like `logSearch`) and each line is checked for a common error signature:
+   * `ERROR:`, `error:` (and `error[E…]:`), `FAILED`, `Traceback`, `npm ERR!`, `exit code N` /
+   * `exit status N`, and a count of failures or errors (`2 failures`, `1 failed`). The line chosen is, in
+   * this order of preference:
+   * 1. the first signature line inside the failed section: the last GitLab section
+   *    (`section_start`/`section_end`) that is not one of the runner's own (`prepare_executor`,
+   *    `get_sources`, `restore_cache`, `download_artifacts`, `after_script`, `upload_artifacts_*`,
+   *    `archive_cache*`, `cleanup_file_variables`, …), usually `step_script` or a section inside it;
+   * 2. else the first signature line anywhere, other than the runner's closing `ERROR: Job failed: …`;
+   * 3. else the last non-empty line of the failed section;
+   * 4. else the runner's closing `ERROR: Job failed: …` line.
+   * `reason` is the upstream's own word (GitLab's `failure_reason`, bk-ci's first error message), and
+   * `exitCode` the number from the runner's closing line. bk-ci logs have no sections: rules 2 and 4 apply.
+   */
+  failure?: Maybe<BuildFailure>;
   /** Why the build failed (e.g. `script_failure`), for failed builds. */
   failureReason?: Maybe<Scalars['String']['output']>;
   /** When it finished; null while it runs. */
@@ -76,6 +94,24 @@ export type Build = Node & {
   id: Scalars['ID']['output'];
   /** Whether this is an ordinary build or a trigger job (bridge). */
   kind: BuildKind;
+  /**
+   * Searches the build's log line by line and returns the first `first` matching lines. The log is
+   * streamed from the upstream and never held whole: memory follows `first` and `context`, not the log's
+   * size. Lines are matched as they read on screen: ANSI escapes, section markers and carriage returns
+   * removed. A line is matched over at most its first 1 MiB.
+   *
+   * A literal `pattern` (the default) is found as written; with `regex: true` it is an RE2 expression
+   * (https://github.com/google/re2/wiki/Syntax: no backreferences or lookarounds), run by a linear-time
+   * engine, so no pattern can make a search slow. A pattern that does not compile, is empty or is longer
+   * than 1,000 characters is refused with `BAD_USER_INPUT` before any upstream request.
+   *
+   * The scan stops once `first` matches and their `context` lines are found, at the log's end, or at
+   * `limits.maxSearchBytes` (256 MiB by default) or the operation's upstream byte budget
+   * (`limits.maxUpstreamBytes`), whichever comes first: then `truncated` is true. For GitLab, offsets count
+   * bytes of the UTF-8 log; for bk-ci, whose logs are numbered lines, an offset is the upstream's line
+   * number (what `Build.trace(offset:)` takes) and bytes are counted on the lines' text.
+   */
+  logSearch?: Maybe<LogSearch>;
   /** The build's name (GitLab's job name; `#<number>` for bk-ci). */
   name: Scalars['String']['output'];
   /** The pipeline the build belongs to. */
@@ -130,6 +166,16 @@ export type Build = Node & {
 
 
 /** One CI build (GitLab calls it a job). Fields the upstream does not know are null. */
+export type BuildLogSearchArgs = {
+  caseSensitive?: InputMaybe<Scalars['Boolean']['input']>;
+  context?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  pattern: Scalars['String']['input'];
+  regex?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/** One CI build (GitLab calls it a job). Fields the upstream does not know are null. */
 export type BuildTraceArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
@@ -155,6 +201,27 @@ export type BuildEdge = {
   cursor: Scalars['String']['output'];
   /** The build. */
   node: Build;
+};
+
+/** The line of a failed build's log that explains the failure, with what the upstream says (see `Build.failure`). */
+export type BuildFailure = {
+  __typename?: 'BuildFailure';
+  /** The exit code from the runner's closing `ERROR: Job failed: exit code N` line, when there is one. */
+  exitCode?: Maybe<Scalars['Int']['output']>;
+  /** The explaining line as it reads on screen, cut at 4,096 characters; null when the log has none (e.g. it is empty). */
+  line?: Maybe<Scalars['String']['output']>;
+  /** The line's number in the log, counting from 1; null with `line`. */
+  lineNumber?: Maybe<Scalars['Int']['output']>;
+  /** Where the line starts (bytes for GitLab, the upstream's line number for bk-ci); null with `line`. */
+  offset?: Maybe<Scalars['Float']['output']>;
+  /** The upstream's own reason (GitLab's `failure_reason`, e.g. `script_failure`; bk-ci's error message); null when it gives none. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** The innermost GitLab section the line is in; null outside any. */
+  section?: Maybe<Scalars['String']['output']>;
+  /** Which signature the line matched (`ERROR:`, `Traceback`, …); `last line of section` or null for the fallbacks. */
+  signature?: Maybe<Scalars['String']['output']>;
+  /** True when the scan stopped at `limits.maxSearchBytes` or the upstream byte budget before the log's end. */
+  truncated: Scalars['Boolean']['output'];
 };
 
 /** One job of a build stage (bk-ci calls it a container). */
@@ -330,6 +397,50 @@ export type EraseBuildPayload = {
   __typename?: 'EraseBuildPayload';
   /** The build, with its log and artifacts erased. */
   build: Build;
+};
+
+/** One line of a build's log that matched a search. */
+export type LogMatch = {
+  __typename?: 'LogMatch';
+  /** Up to `context` lines after this one, in order (fewer at the end of the log). */
+  after: Array<Scalars['String']['output']>;
+  /** Up to `context` lines before this one, in order (fewer at the start of the log). */
+  before: Array<Scalars['String']['output']>;
+  /** Where the first match starts in `line`, in UTF-16 code units (as JavaScript indexes strings). */
+  column: Scalars['Int']['output'];
+  /** How long the first match is, in UTF-16 code units. */
+  length: Scalars['Int']['output'];
+  /** The line as it reads on screen (escapes and section markers removed), cut at 4,096 characters. */
+  line: Scalars['String']['output'];
+  /** The line's number in the log, counting from 1. */
+  lineNumber: Scalars['Int']['output'];
+  /**
+   * Where the line starts: a byte offset of the UTF-8 log for GitLab, the upstream's line number for bk-ci
+   * (pass it to `Build.trace(offset:)` to read the log from there).
+   */
+  offset: Scalars['Float']['output'];
+  /** The innermost GitLab section (`section_start`) the line is in, e.g. `step_script`; null outside any. */
+  section?: Maybe<Scalars['String']['output']>;
+  /** Every open section around the line, outermost first. */
+  sectionPath: Array<Scalars['String']['output']>;
+};
+
+/** The result of `Build.logSearch`: the matching lines found, and how much of the log was read. */
+export type LogSearch = {
+  __typename?: 'LogSearch';
+  /** True when the scan read the whole log (it stops early at `first` matches or when `truncated`). */
+  endReached: Scalars['Boolean']['output'];
+  /** The matching lines, in log order (at most `first`). */
+  matches: Array<LogMatch>;
+  /** Bytes of the log scanned (for bk-ci: UTF-8 bytes of the lines' text). */
+  scannedBytes: Scalars['Float']['output'];
+  /**
+   * True when the scan stopped at `limits.maxSearchBytes` or the operation's upstream byte budget before
+   * the end of the log (and before `first` matches): matches further on are not in the answer.
+   */
+  truncated: Scalars['Boolean']['output'];
+  /** Which limit stopped the scan when `truncated`: `maxSearchBytes`, `maxUpstreamBytes` or `maxUpstreamCalls`; else null. */
+  truncatedBy?: Maybe<Scalars['String']['output']>;
 };
 
 /** Actions on builds. None is retried automatically: a retried `retryBuild` would start two builds. */
@@ -731,6 +842,35 @@ export type RunnerBuildsArgs = {
   scope?: InputMaybe<Array<BuildStatus>>;
 };
 
+/** One line of a log as styled segments. */
+export type StyledLine = {
+  __typename?: 'StyledLine';
+  /** The line's segments, in order; together their texts are the line as it reads on screen. */
+  segments: Array<StyledSegment>;
+};
+
+/**
+ * A run of text in one style. Colours are names for the 16 basic ANSI colours (`black`, `red`, `green`,
+ * `yellow`, `blue`, `magenta`, `cyan`, `white`, and `brightBlack` … `brightWhite` for codes 90–97 / 100–107,
+ * and 256-colour indexes 0–15), and `#rrggbb` hex for the other 256-colour indexes (xterm's 6×6×6 cube and
+ * grey ramp) and for 24-bit colours (`38;2;r;g;b`). Null is the terminal's default.
+ */
+export type StyledSegment = {
+  __typename?: 'StyledSegment';
+  /** The background colour: a name or `#rrggbb` (see the type); null for the default. */
+  bg?: Maybe<Scalars['String']['output']>;
+  /** Bold (SGR 1). */
+  bold: Scalars['Boolean']['output'];
+  /** The foreground colour: a name or `#rrggbb` (see the type); null for the default. */
+  fg?: Maybe<Scalars['String']['output']>;
+  /** Italic (SGR 3). */
+  italic: Scalars['Boolean']['output'];
+  /** The text, escapes removed. */
+  text: Scalars['String']['output'];
+  /** Underlined (SGR 4). */
+  underline: Scalars['Boolean']['output'];
+};
+
 /** Live builds: a log as it grows, and a status as it changes (over SSE or graphql-ws on /graphql). */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -795,6 +935,14 @@ export type TraceChunk = {
   sections: Array<TraceSection>;
   /** The log's size so far, in the same unit as the offsets. */
   size: Scalars['Int']['output'];
+  /**
+   * The chunk's lines as styled segments, from the ANSI SGR codes (colours, bold, italic, underline), with
+   * section markers, other escapes and carriage returns removed: what GitLab's job page renders, so a
+   * frontend needs no ANSI parser. Styles carry from one line to the next, as in a terminal, and start
+   * plain at the chunk's first line. A line cut by the end of a chunk is finished by the next chunk's
+   * first line. Adjacent runs of one style are one segment; an empty line has no segments.
+   */
+  styledLines: Array<StyledLine>;
 };
 
 
@@ -985,6 +1133,7 @@ export type ResolversTypes = {
   Build: ResolverTypeWrapper<BuildModel>;
   BuildConnection: ResolverTypeWrapper<BuildConnectionModel>;
   BuildEdge: ResolverTypeWrapper<BuildEdgeModel>;
+  BuildFailure: ResolverTypeWrapper<BuildFailure>;
   BuildJob: ResolverTypeWrapper<BuildJobModel>;
   BuildKind: BuildKind;
   BuildSource: BuildSource;
@@ -999,6 +1148,8 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  LogMatch: ResolverTypeWrapper<LogMatch>;
+  LogSearch: ResolverTypeWrapper<LogSearch>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -1013,6 +1164,8 @@ export type ResolversTypes = {
   RetryPipelinePayload: ResolverTypeWrapper<Omit<RetryPipelinePayload, 'pipeline'> & { pipeline: ResolversTypes['Pipeline'] }>;
   Runner: ResolverTypeWrapper<RunnerModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  StyledLine: ResolverTypeWrapper<StyledLine>;
+  StyledSegment: ResolverTypeWrapper<StyledSegment>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TraceChunk: ResolverTypeWrapper<TraceChunkModel>;
   TraceSection: ResolverTypeWrapper<TraceSectionModel>;
@@ -1032,6 +1185,7 @@ export type ResolversParentTypes = {
   Build: BuildModel;
   BuildConnection: BuildConnectionModel;
   BuildEdge: BuildEdgeModel;
+  BuildFailure: BuildFailure;
   BuildJob: BuildJobModel;
   BuildSource: BuildSource;
   BuildStage: BuildStageModel;
@@ -1044,6 +1198,8 @@ export type ResolversParentTypes = {
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  LogMatch: LogMatch;
+  LogSearch: LogSearch;
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
@@ -1058,6 +1214,8 @@ export type ResolversParentTypes = {
   RetryPipelinePayload: Omit<RetryPipelinePayload, 'pipeline'> & { pipeline: ResolversParentTypes['Pipeline'] };
   Runner: RunnerModel;
   String: Scalars['String']['output'];
+  StyledLine: StyledLine;
+  StyledSegment: StyledSegment;
   Subscription: Record<PropertyKey, never>;
   TraceChunk: TraceChunkModel;
   TraceSection: TraceSectionModel;
@@ -1087,10 +1245,12 @@ export type BuildResolvers<ContextType = GatewayContext, ParentType extends Reso
   downstreamPipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   erasedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  failure?: Resolver<Maybe<ResolversTypes['BuildFailure']>, ParentType, ContextType>;
   failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['BuildKind'], ParentType, ContextType>;
+  logSearch?: Resolver<Maybe<ResolversTypes['LogSearch']>, ParentType, ContextType, RequireFields<BuildLogSearchArgs, 'caseSensitive' | 'context' | 'first' | 'pattern' | 'regex'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
   playable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1124,6 +1284,17 @@ export type BuildConnectionResolvers<ContextType = GatewayContext, ParentType ex
 export type BuildEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['BuildEdge'] = ResolversParentTypes['BuildEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Build'], ParentType, ContextType>;
+};
+
+export type BuildFailureResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['BuildFailure'] = ResolversParentTypes['BuildFailure']> = {
+  exitCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  line?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lineNumber?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  offset?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  section?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  signature?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type BuildJobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['BuildJob'] = ResolversParentTypes['BuildJob']> = {
@@ -1182,6 +1353,26 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type EraseBuildPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EraseBuildPayload'] = ResolversParentTypes['EraseBuildPayload']> = {
   build?: Resolver<ResolversTypes['Build'], ParentType, ContextType>;
+};
+
+export type LogMatchResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['LogMatch'] = ResolversParentTypes['LogMatch']> = {
+  after?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  before?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  column?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  length?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  line?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lineNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  section?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sectionPath?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type LogSearchResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['LogSearch'] = ResolversParentTypes['LogSearch']> = {
+  endReached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  matches?: Resolver<Array<ResolversTypes['LogMatch']>, ParentType, ContextType>;
+  scannedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  truncatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -1289,6 +1480,19 @@ export type RunnerResolvers<ContextType = GatewayContext, ParentType extends Res
   upstreamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type StyledLineResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StyledLine'] = ResolversParentTypes['StyledLine']> = {
+  segments?: Resolver<Array<ResolversTypes['StyledSegment']>, ParentType, ContextType>;
+};
+
+export type StyledSegmentResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StyledSegment'] = ResolversParentTypes['StyledSegment']> = {
+  bg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  bold?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  fg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  italic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  underline?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   buildStatus?: SubscriptionResolver<ResolversTypes['Build'], "buildStatus", ParentType, ContextType, RequireFields<SubscriptionBuildStatusArgs, 'id'>>;
   buildTrace?: SubscriptionResolver<ResolversTypes['TraceChunk'], "buildTrace", ParentType, ContextType, RequireFields<SubscriptionBuildTraceArgs, 'id'>>;
@@ -1303,6 +1507,7 @@ export type TraceChunkResolvers<ContextType = GatewayContext, ParentType extends
   offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sections?: Resolver<Array<ResolversTypes['TraceSection']>, ParentType, ContextType>;
   size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  styledLines?: Resolver<Array<ResolversTypes['StyledLine']>, ParentType, ContextType>;
 };
 
 export type TraceSectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TraceSection'] = ResolversParentTypes['TraceSection']> = {
@@ -1351,6 +1556,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Build?: BuildResolvers<ContextType>;
   BuildConnection?: BuildConnectionResolvers<ContextType>;
   BuildEdge?: BuildEdgeResolvers<ContextType>;
+  BuildFailure?: BuildFailureResolvers<ContextType>;
   BuildJob?: BuildJobResolvers<ContextType>;
   BuildStage?: BuildStageResolvers<ContextType>;
   BuildStep?: BuildStepResolvers<ContextType>;
@@ -1359,6 +1565,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Commit?: CommitResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EraseBuildPayload?: EraseBuildPayloadResolvers<ContextType>;
+  LogMatch?: LogMatchResolvers<ContextType>;
+  LogSearch?: LogSearchResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
@@ -1371,6 +1579,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   RetryBuildPayload?: RetryBuildPayloadResolvers<ContextType>;
   RetryPipelinePayload?: RetryPipelinePayloadResolvers<ContextType>;
   Runner?: RunnerResolvers<ContextType>;
+  StyledLine?: StyledLineResolvers<ContextType>;
+  StyledSegment?: StyledSegmentResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TraceChunk?: TraceChunkResolvers<ContextType>;
   TraceSection?: TraceSectionResolvers<ContextType>;

@@ -3,6 +3,7 @@ import type { Resolvers } from '../generated/resolvers.js';
 import { Build } from './Build.js';
 import { Commit } from './Commit.js';
 import { Feed } from './Feed.js';
+import { LogSearchFields } from './LogSearch.js';
 import { Mutation } from './Mutation.js';
 import { Node } from './Node.js';
 import { Pipeline } from './Pipeline.js';
@@ -23,7 +24,7 @@ export const resolvers: Resolvers = {
   TraceChunk,
   Node,
   Project,
-  Build,
+  Build: { ...Build, ...LogSearchFields },
   Pipeline,
   Commit,
   User,

@@ -14,7 +14,7 @@ export interface TraceSectionModel {
 }
 
 // `\e[0Ksection_start:1560896352:my_section[collapsed=true]\r\e[0K`
-const SECTION_MARKER = /(?:\u001b\[0K)?section_(start|end):(\d{1,12}):([A-Za-z0-9_.-]+)(?:\[([^\]\r\n]*)\])?\r?(?:\u001b\[0K)?/g;
+export const SECTION_MARKER = /(?:\u001b\[0K)?section_(start|end):(\d{1,12}):([A-Za-z0-9_.-]+)(?:\[([^\]\r\n]*)\])?\r?(?:\u001b\[0K)?/g;
 
 export function traceLines(content: string, stripAnsi: boolean): string[] {
   if (content === '') return [];

@@ -144,6 +144,22 @@ export class BenchJobs {
     return job;
   }
 
+  /**
+   * A job that has already ended with `outcome`, whose whole log is `text` (no runner header or footer):
+   * for tests that need exact log content (colours, sections, error lines).
+   */
+  createWithLog(spec: { project: Project; name: string }, text: Buffer, outcome: BenchOutcome, now: number): Job {
+    const job = this.create({ ...spec, logBytesPerTick: 1, totalBytes: BENCH_MIN_TOTAL_BYTES }, now);
+    const state = this.#jobs.get(job.id)!;
+    const log = new ByteLog();
+    log.append(text);
+    const fixed: BenchState = { ...state, log };
+    this.#jobs.set(job.id, fixed);
+    this.#growing.delete(state);
+    this.#end(fixed, outcome, now, false);
+    return job;
+  }
+
   /** One clock tick: every running bench log grows; a full one gets its footer and the job succeeds. */
   tick(now: number): void {
     const sec = Math.floor(now / 1000);
@@ -199,9 +215,9 @@ export class BenchJobs {
     return Buffer.from(parts.join(''));
   }
 
-  #end(state: BenchState, outcome: BenchOutcome, now: number): void {
+  #end(state: BenchState, outcome: BenchOutcome, now: number, withFooter = true): void {
     this.#growing.delete(state);
-    state.log.append(Buffer.from(footer(outcome, Math.floor(now / 1000))));
+    if (withFooter) state.log.append(Buffer.from(footer(outcome, Math.floor(now / 1000))));
     this.#lifecycle.finish(state.job, now, outcome);
     this.#lifecycle.settle(state.job.pipeline, now);
   }

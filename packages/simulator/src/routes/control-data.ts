@@ -72,6 +72,23 @@ export function controlDataRoutes({ store, bench }: ControlDataDeps): RouteModul
     return json(201, { id: job.id, pipelineId: job.pipeline.id, projectId: project.id, name, logBytesPerTick, totalBytes });
   }
 
+  /**
+   * `{"project": 1, "name": "log", "log": "…", "status": "failed"}` → 201 `{"id": …}`: a finished job
+   * (status `success` or `failed`, default success) whose log is exactly `log`.
+   */
+  function createJobWithLog(ctx: RequestContext): Reply {
+    const b = ctx.body;
+    const project = store.findProject(typeof b.project === 'string' ? b.project : '1');
+    if (!project) return ERRORS.projectNotFound;
+    const name = b.name ?? 'log';
+    if (typeof name !== 'string' || name.length === 0 || name.length > 255) return invalidParam('name');
+    if (typeof b.log !== 'string' || b.log.length === 0) return invalidParam('log');
+    const status = b.status ?? 'success';
+    if (status !== 'success' && status !== 'failed') return invalidValue('status');
+    const job = bench.createWithLog({ project, name }, Buffer.from(b.log), status, ctx.now);
+    return json(201, { id: job.id, pipelineId: job.pipeline.id, projectId: project.id, name, status: job.status });
+  }
+
   /** `{"status": "success" | "failed"}` (default success) → 200; 404 for no bench job, 409 when it has ended. */
   function finishJob(ctx: RequestContext): Reply {
     const status = ctx.body.status ?? 'success';
@@ -94,6 +111,7 @@ export function controlDataRoutes({ store, bench }: ControlDataDeps): RouteModul
       { method: 'POST', path: '/tokens', handler: addToken },
       { method: 'DELETE', path: '/tokens/:token', handler: revokeToken },
       { method: 'POST', path: '/jobs', handler: createJob },
+      { method: 'POST', path: '/jobs/log', handler: createJobWithLog },
       { method: 'POST', path: '/jobs/:id(int)/finish', handler: finishJob },
     ],
   };
