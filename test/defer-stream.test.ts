@@ -37,10 +37,10 @@ async function fault(rule: Record<string, unknown>): Promise<void> {
 }
 
 /** Each result the client yields, with the ms since the request when it arrived. */
-async function collect(results: AsyncIterable<ExecutionResult> | ExecutionResult, started: number): Promise<Array<{ at: number; result: ExecutionResult }>> {
-  if (!(Symbol.asyncIterator in results)) return [{ at: performance.now() - started, result: results }];
-  const seen: Array<{ at: number; result: ExecutionResult }> = [];
-  for await (const result of results) seen.push({ at: performance.now() - started, result: structuredClone(result) });
+async function collect(results: AsyncIterable<ExecutionResult> | ExecutionResult, started: number): Promise<Array<{ at: number; result: ExecutionResult<Record<string, any>> }>> {
+  if (!(Symbol.asyncIterator in results)) return [{ at: performance.now() - started, result: results as ExecutionResult<Record<string, any>> }];
+  const seen: Array<{ at: number; result: ExecutionResult<Record<string, any>> }> = [];
+  for await (const result of results) seen.push({ at: performance.now() - started, result: structuredClone(result) as ExecutionResult<Record<string, any>> });
   return seen;
 }
 
@@ -72,8 +72,9 @@ describe('@defer over multipart/mixed', () => {
     let body = '';
     let firstAt: number | undefined;
     const decoder = new TextDecoder();
-    for await (const chunk of response.body!) {
-      body += decoder.decode(chunk as Uint8Array, { stream: true });
+    const reader = response.body!.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      body += decoder.decode(read.value, { stream: true });
       if (firstAt === undefined && body.includes('"hasNext":true')) firstAt = performance.now() - started;
     }
     const lastAt = performance.now() - started;

@@ -105,7 +105,8 @@ describe('trusted documents (persistedOperations.file)', () => {
   const BUILD = 'query TrustedBuild($id: ID!) { build(id: $id) { name status } }';
   const TAIL = 'subscription TrustedTail($id: ID!) { buildTrace(id: $id) { complete } }';
   const file = join(dir, 'persisted-documents.json');
-  writeFileSync(file, JSON.stringify({ [sha256(BUILD)]: BUILD, [sha256(TAIL)]: TAIL }));
+  // As client-preset writes it: ids `sha256:<hex>`; Apollo clients send the bare hex.
+  writeFileSync(file, JSON.stringify({ [`sha256:${sha256(BUILD)}`]: BUILD, [`sha256:${sha256(TAIL)}`]: TAIL }));
   let only: Stack;
   let open: Stack;
   beforeAll(async () => {
@@ -117,12 +118,14 @@ describe('trusted documents (persistedOperations.file)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs a trusted document by its id, over POST and GET', async () => {
+  it('runs a trusted document by its id (bare or sha256:-prefixed), over POST and GET', async () => {
     for (const method of ['POST', 'GET'] as const) {
-      const { status, body } = await persisted(only.gateway.url, sha256(BUILD), { method, variables: { id: BUILD_7 } });
-      expect(body.errors, method).toBeUndefined();
-      expect(status, method).toBe(200);
-      expect(body, method).toEqual({ data: { build: { name: 'teaspoon', status: expect.any(String) } } });
+      for (const id of [sha256(BUILD), `sha256:${sha256(BUILD)}`]) {
+        const { status, body } = await persisted(only.gateway.url, id, { method, variables: { id: BUILD_7 } });
+        expect(body.errors, method).toBeUndefined();
+        expect(status, method).toBe(200);
+        expect(body, method).toEqual({ data: { build: { name: 'teaspoon', status: expect.any(String) } } });
+      }
     }
   });
 
@@ -188,7 +191,10 @@ describe('trusted documents (persistedOperations.file)', () => {
   });
 
   it('without only: trusted ids, ad-hoc queries and APQ all run', async () => {
-    expect((await persisted(open.gateway.url, sha256(BUILD), { variables: { id: BUILD_7 } })).body.data).toEqual({ build: { name: 'teaspoon', status: expect.any(String) } });
+    // The prefixed id is not the text's APQ hash: APQ must not check what the trusted map supplied.
+    for (const id of [sha256(BUILD), `sha256:${sha256(BUILD)}`]) {
+      expect((await persisted(open.gateway.url, id, { variables: { id: BUILD_7 } })).body).toEqual({ data: { build: { name: 'teaspoon', status: expect.any(String) } } });
+    }
     expect((await open.graphql('{ upstreams { name } }')).data).toEqual({ upstreams: [{ name: 'gitlab' }] });
     const query = 'query OpenApq { upstreams { kind } }';
     expect(codes((await persisted(open.gateway.url, sha256(query))).body)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);

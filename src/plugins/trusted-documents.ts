@@ -15,6 +15,12 @@ export class TrustedDocumentsError extends Error {
   override readonly name = 'TrustedDocumentsError';
 }
 
+/**
+ * client-preset names its hashes `sha256:<hex>`, while Apollo's `sha256Hash` is the bare hex: such an
+ * id is found under both.
+ */
+const PREFIXED_SHA256 = /^sha256:([0-9a-f]{64})$/;
+
 /** id → document text. Throws `TrustedDocumentsError` naming the file and the bad entry. */
 export function loadTrustedDocuments(path: string): ReadonlyMap<string, string> {
   const where = `persistedOperations.file ${path}`;
@@ -41,6 +47,8 @@ export function loadTrustedDocuments(path: string): ReadonlyMap<string, string> 
       throw new TrustedDocumentsError(`${where}: "${id}" does not parse (${(error as Error).message})`);
     }
     documents.set(id, document);
+    const hex = PREFIXED_SHA256.exec(id)?.[1];
+    if (hex) documents.set(hex, document);
   }
   return documents;
 }

@@ -55,26 +55,32 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
   const { trusted, only = false, apq = true, apqMaxEntries = 1000, apqMaxBytes = 8 * 1024 * 1024 } = options;
   if (only && !trusted) throw new Error('usePersistedDocuments: `only` needs the trusted documents');
   const store = apq && !only ? createAPQStore(apqMaxEntries, apqMaxBytes) : undefined;
-  const plugins: Plugin[] = [];
-  if (trusted) {
-    plugins.push(
-      usePersistedOperations({
-        allowArbitraryOperations: !only,
-        // A hash found in neither is PERSISTED_QUERY_NOT_FOUND; APQ (after this) registers it when the text comes.
-        getPersistedOperation: (id) => trusted.get(id) ?? store?.get(id) ?? null,
-        customErrors: { notFound, persistedQueryOnly: onlyTrusted, keyNotFound: only ? onlyTrusted : noDocument },
-      }) as Plugin,
-    );
-  }
-  if (store) {
-    // Its own lookup runs only when no query text came, which, with trusted documents, the plugin above has already answered.
-    plugins.push(useAPQ({ store }) as Plugin);
-  }
+  const trustedIds =
+    trusted &&
+    usePersistedOperations({
+      allowArbitraryOperations: !only,
+      // A hash found in neither is PERSISTED_QUERY_NOT_FOUND; APQ (below) registers it when the text comes.
+      getPersistedOperation: (id) => trusted.get(id) ?? store?.get(id) ?? null,
+      customErrors: { notFound, persistedQueryOnly: onlyTrusted, keyNotFound: only ? onlyTrusted : noDocument },
+    }).onParams!;
+  const registration = store && useAPQ({ store }).onParams!;
   const texts = only ? new Set(trusted!.values()) : undefined;
   return {
-    onPluginInit({ addPlugin }) {
-      for (const plugin of plugins) addPlugin(plugin);
-    },
+    // One hook, so that APQ only ever sees what the client sent: a text the trusted map supplied is
+    // not the client's, and its id (client-preset's `sha256:<hex>`) need not be its APQ hash.
+    ...((trustedIds || registration) && {
+      async onParams(payload) {
+        let params = payload.params;
+        const sentText = Boolean(params.query);
+        const setParams = (next: typeof params) => {
+          params = next;
+          payload.setParams(next);
+        };
+        if (trustedIds) await trustedIds({ ...payload, setParams });
+        // Without trusted documents, APQ also answers a hash alone (its own store lookup).
+        if (registration && (sentText || !trustedIds)) await registration({ ...payload, params, setParams });
+      },
+    }),
     ...(texts && {
       onParse({ params }) {
         if (!texts.has(typeof params.source === 'string' ? params.source : params.source.body)) throw onlyTrusted();
