@@ -6,8 +6,8 @@
  * Documents are persisted (codegen's `persistedDocuments`): the client sends a document's SHA-256 in
  * Apollo's `extensions.persistedQuery.sha256Hash`, not its text. A gateway that runs the trusted
  * documents of `generated/persisted-documents.json` knows it; one that does not answers
- * PERSISTED_QUERY_NOT_FOUND, and the client sends the text with the hash once (automatic persisted
- * queries register it), so the same client works against both.
+ * PERSISTED_QUERY_NOT_FOUND, and from then on this client sends texts, so the same client works
+ * against both. (Not APQ: the hash is of codegen's printing of the document, not of the text here.)
  */
 import { createClient, NetworkError } from 'graphql-sse';
 import type { TypedDocumentString } from '../generated/graphql.js';
@@ -21,7 +21,7 @@ export interface ClientOptions {
   persisted?: boolean;
 }
 
-/** What goes in a request body for a document: its hash alone, or its text (with the hash, to register it). */
+/** What goes in a request body for a document: its hash alone, or its text. */
 interface DocumentParams {
   query?: string;
   extensions?: { persistedQuery: { version: 1; sha256Hash: string } };
@@ -31,16 +31,14 @@ interface DocumentParams {
  * The hash Apollo's protocol names `sha256Hash`: client-preset writes `sha256:<hex>`, the gateway
  * takes the hex (and `persistedOperations.file` indexes both).
  */
-export function documentHash(document: TypedDocumentString<unknown, unknown>): string | undefined {
+export function documentHash(document: { __meta__?: Record<string, unknown> }): string | undefined {
   const hash = document.__meta__?.hash;
   return typeof hash === 'string' ? hash.replace(/^sha256:/, '') : undefined;
 }
 
-function documentParams(document: TypedDocumentString<unknown, unknown>, persisted: boolean, withText: boolean): DocumentParams {
+function documentParams(document: { toString(): string; __meta__?: Record<string, unknown> }, persisted: boolean): DocumentParams {
   const hash = persisted ? documentHash(document) : undefined;
-  if (!hash) return { query: document.toString() };
-  const extensions = { persistedQuery: { version: 1 as const, sha256Hash: hash } };
-  return withText ? { query: document.toString(), extensions } : { extensions };
+  return hash ? { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } } : { query: document.toString() };
 }
 
 const NOT_PERSISTED = 'PERSISTED_QUERY_NOT_FOUND';
@@ -91,26 +89,30 @@ export interface Client {
 
 export function createGatewayClient(options: ClientOptions): Client {
   const headers = options.headers ?? {};
-  const persisted = options.persisted ?? true;
+  // Turned off by the first PERSISTED_QUERY_NOT_FOUND: this gateway does not have our documents.
+  let persisted = options.persisted ?? true;
+  const notPersisted = (error: unknown, sentHash: boolean) => sentHash && error instanceof GraphQLRequestError && error.code === NOT_PERSISTED;
   // Distinct connections: one SSE response per subscription, no reconnect of its own (a reconnect
   // would replay the same variables; the caller knows where to resume from).
   const sse = createClient({ url: options.url, headers, retryAttempts: 0 });
 
   return {
     async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
+      const sentHash = persisted;
       try {
-        return await post<TResult>(documentParams(document, persisted, false), variables);
+        return await post<TResult>(documentParams(document, sentHash), variables);
       } catch (error) {
-        if (!(error instanceof GraphQLRequestError && error.code === NOT_PERSISTED)) throw error;
-        return post<TResult>(documentParams(document, persisted, true), variables);
+        if (!notPersisted(error, sentHash)) throw error;
+        persisted = false;
+        return post<TResult>(documentParams(document, false), variables);
       }
     },
 
     async *subscribe<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): AsyncGenerator<TResult, void, undefined> {
-      let withText = false;
       for (;;) {
+        const sentHash = persisted;
         // graphql-sse types `query` as required; a persisted request has none, which yoga reads as it should.
-        const params = { ...documentParams(document, persisted, withText), variables: variables as Record<string, unknown> } as { query: string };
+        const params = { ...documentParams(document, sentHash), variables: variables as Record<string, unknown> } as { query: string };
         const results = sse.iterate<TResult>(params);
         let first = true;
         try {
@@ -129,8 +131,8 @@ export function createGatewayClient(options: ClientOptions): Client {
           }
         } catch (error) {
           // Only before anything arrived: the gateway did not know the hash, so it never ran the operation.
-          if (!(first && !withText && error instanceof GraphQLRequestError && error.code === NOT_PERSISTED)) throw error;
-          withText = true;
+          if (!(first && notPersisted(error, sentHash))) throw error;
+          persisted = false;
         } finally {
           await results.return?.();
         }
@@ -171,11 +173,15 @@ async function subscriptionError(error: unknown): Promise<Error> {
   if (Array.isArray(error)) return new GraphQLRequestError(error as GraphQLErrorShape[]);
   if (error instanceof NetworkError && error.response) {
     const text = await error.response.text().catch(() => '');
-    try {
-      const body = JSON.parse(text) as ExecutionResult<unknown>;
-      if (body.errors?.length) return new GraphQLRequestError(body.errors);
-    } catch {
-      // not JSON: fall through
+    // A JSON body, or (yoga refusing before execution, e.g. an unknown persisted hash) an event
+    // stream under the error's status whose one `next` event holds the errors.
+    for (const candidate of [text, ...[...text.matchAll(/^data: (\{.*\})$/gm)].map((match) => match[1]!)]) {
+      try {
+        const body = JSON.parse(candidate) as ExecutionResult<unknown>;
+        if (body.errors?.length) return new GraphQLRequestError(body.errors);
+      } catch {
+        // not JSON: try the next
+      }
     }
     return new TransportError(`${error.message}${text ? `: ${text.slice(0, 200)}` : ''}`, { cause: error });
   }
