@@ -61,7 +61,12 @@ const upstreamSchema = z
     bodyTimeoutMs: z.number().int().positive().default(30_000),
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
-    exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation and subscription examples use."),
+    exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation, failure and log search examples use."),
+    exampleLiveBuild: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A running build (the upstream's own id) GraphiQL's Tail tab subscribes to; default exampleBuild"),
     budgetPerMinute: z
       .number()
       .int()
