@@ -8,6 +8,8 @@
 import { buildHTTPExecutor } from '@graphql-tools/executor-http';
 import { type ExecutionResult, parse } from 'graphql';
 import { createClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalId } from '../src/relay.js';
 import { codes, type Stack, startStack } from './helpers/stack.js';
@@ -88,6 +90,18 @@ describe('@defer over multipart/mixed', () => {
   });
 });
 
+describe('@defer to a client that reads only JSON', () => {
+  it('is answered 406 NOT_ACCEPTABLE, with a code', async () => {
+    const response = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+      body: JSON.stringify({ query: DEFERRED_TRACE, variables: { id: BUILD_7 } }),
+    });
+    expect(response.status).toBe(406);
+    expect(codes((await response.json()) as never)).toEqual(['NOT_ACCEPTABLE']);
+  });
+});
+
 describe('@defer over SSE', () => {
   it('streams the first part and then the deferred one as graphql-sse events', async () => {
     const client = createClient({ url: stack.gateway.url, retryAttempts: 0 });
@@ -102,6 +116,21 @@ describe('@defer over SSE', () => {
       expect(events.at(-1)!.hasNext).toBe(false);
     } finally {
       client.dispose();
+    }
+  });
+});
+
+describe('@defer over graphql-ws', () => {
+  it('sends each part as a next message', async () => {
+    const client = createWsClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const messages: Array<Record<string, any>> = [];
+      for await (const message of client.iterate({ query: DEFERRED_TRACE, variables: { id: BUILD_7 } })) messages.push(message as never);
+      expect(messages[0]).toMatchObject({ data: { build: { name: 'teaspoon' } }, hasNext: true });
+      expect(messages.slice(1).flatMap((message) => message.incremental ?? [])).toEqual([expect.objectContaining({ label: 'log', data: { trace: expect.objectContaining({ complete: true }) } })]);
+      expect(messages.at(-1)!.hasNext).toBe(false);
+    } finally {
+      await client.dispose();
     }
   });
 });
