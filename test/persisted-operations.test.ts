@@ -100,6 +100,23 @@ describe('automatic persisted queries', () => {
   });
 });
 
+describe('the APQ store is bounded in bytes', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ simulator: { tickMs: 3_600_000 }, gateway: { persistedOperations: { apqMaxEntries: 1000, apqMaxBytes: 64 * 1024 } } });
+  });
+  afterAll(() => stack?.close());
+
+  it('keeps only the newest documents that fit in apqMaxBytes, however many are registered', async () => {
+    // Ten documents of ~10,000 characters (~20 KB each as counted): three fit in 64 KiB.
+    const queries = Array.from({ length: 10 }, (_, n) => `query Fill${n} { upstreams { name } } #${'x'.repeat(10_000)}\n`);
+    for (const query of queries) expect((await persisted(stack.gateway.url, sha256(query), { query })).body.errors).toBeUndefined();
+    const kept: boolean[] = [];
+    for (const query of queries) kept.push((await persisted(stack.gateway.url, sha256(query))).body.errors === undefined);
+    expect(kept).toEqual([false, false, false, false, false, false, false, true, true, true]);
+  });
+});
+
 describe('trusted documents (persistedOperations.file)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'buildgate-trusted-'));
   const BUILD = 'query TrustedBuild($id: ID!) { build(id: $id) { name status } }';
