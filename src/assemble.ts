@@ -4,6 +4,7 @@
  * listens or owns a socket; `server.ts` gives the parts a node:http server and a lifecycle.
  */
 import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { type YogaServerInstance, createYoga } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { type GatewayContext, createContextFactory } from './context.js';
@@ -23,10 +24,12 @@ import { useErrorCodes } from './plugins/use-error-codes.js';
 import { useLimits } from './plugins/use-limits.js';
 import { usePartialErrors } from './plugins/use-partial-errors.js';
 import { useMetrics } from './plugins/use-metrics.js';
+import { usePersistedDocuments } from './plugins/use-persisted-documents.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { useRootRedirect } from './plugins/use-root-redirect.js';
+import { loadTrustedDocuments } from './plugins/trusted-documents.js';
 import { RedisLink } from './redis/connection.js';
 import { buildSchema } from './schema.js';
 import { TraceCluster } from './trace/cluster.js';
@@ -158,6 +161,18 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       useVaryOnOrigin(config.cors.origins),
       // Before the graphql-sse endpoint, which answers in onRequest: a cross-site request runs nothing.
       useCSRFPrevention({ streamEndpoint: '/graphql/stream' }),
+      // After CSRF (a cross-site request looks nothing up) and before the limits: a persisted document
+      // is validated, priced and limited like any text, once its id has become that text.
+      usePersistedDocuments({
+        trusted: config.persistedOperations.file ? loadTrustedDocuments(config.persistedOperations.file) : undefined,
+        only: config.persistedOperations.only,
+        apq: config.persistedOperations.apq,
+        apqMaxEntries: config.persistedOperations.apqMaxEntries,
+        apqMaxBytes: config.persistedOperations.apqMaxBytes,
+      }),
+      // @defer and @stream: the answer comes in parts (multipart/mixed or SSE). The limits and the cost
+      // below see the whole document, deferred fragments included, before anything runs.
+      useDeferStream(),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
       useErrorCodes(),

@@ -61,7 +61,12 @@ const upstreamSchema = z
     bodyTimeoutMs: z.number().int().positive().default(30_000),
     connectTimeoutMs: z.number().int().positive().default(5_000),
     exampleProject: z.string().min(1).default('1').describe('The project GraphiQL\'s preloaded query asks for.'),
-    exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation and subscription examples use."),
+    exampleBuild: z.string().min(1).optional().describe("A build (the upstream's own id) GraphiQL's mutation, failure and log search examples use."),
+    exampleLiveBuild: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A running build (the upstream's own id) GraphiQL's Tail tab subscribes to; default exampleBuild"),
     budgetPerMinute: z
       .number()
       .int()
@@ -199,6 +204,36 @@ const metricsSchema = z
   })
   .strict();
 
+/**
+ * Persisted documents: Apollo's automatic persisted queries (a hash registered by the first request
+ * that sends its text) and trusted documents (a fixed map of id → document, as graphql-codegen's
+ * client-preset writes it with `persistedDocuments: true`).
+ */
+const persistedOperationsSchema = z
+  .object({
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("trusted documents: a JSON map of id → document (client-preset's persisted-documents.json); clients send the id in extensions.persistedQuery.sha256Hash"),
+    only: z
+      .boolean()
+      .default(false)
+      .describe('refuse every document that is not in persistedOperations.file (PERSISTED_QUERY_ONLY), on every transport; APQ registration is off. Recommended with production'),
+    apq: z.boolean().default(true).describe('automatic persisted queries (Apollo): a hash the gateway has not seen is answered PERSISTED_QUERY_NOT_FOUND, and the client sends the text with it once'),
+    apqMaxEntries: z.number().int().min(1).default(1000).describe('most APQ documents kept (least recently used go first)'),
+    apqMaxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(8 * 1024 * 1024)
+      .describe('most bytes of APQ documents kept (counted as UTF-16, ids included); a larger document runs but is not kept'),
+  })
+  .strict()
+  .superRefine((options, ctx) => {
+    if (options.only && !options.file) ctx.addIssue({ code: 'custom', path: ['only'], message: 'needs persistedOperations.file: the documents that are allowed' });
+  });
+
 function limitsSchemaDefaults() {
   return {
     maxDepth: 12,
@@ -278,6 +313,7 @@ const configSchema = z
     trace: traceSchema.default(traceSchema.parse({})),
     cache: cacheSchema.default(cacheSchema.parse({})),
     redis: redisSchema.default(redisSchema.parse({})),
+    persistedOperations: persistedOperationsSchema.default(persistedOperationsSchema.parse({})),
     /** Largest `first` a connection accepts; above the upstream's page size (100) a list reads several pages. */
     maxPageSize: z.number().int().min(1).max(1000).default(100),
   })

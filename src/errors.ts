@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   REQUEST_ENTITY_TOO_LARGE: 'The request body is over `limits.maxBodyBytes`.',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax (or has too many tokens).',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not fit the schema, or exceeds a limit named in `extensions.limit`.',
+  PERSISTED_QUERY_NOT_FOUND:
+    'No document has this `extensions.persistedQuery.sha256Hash` (not registered by APQ, evicted, or not a trusted document): send the query text with the hash.',
+  PERSISTED_QUERY_MISMATCH: 'The query text sent with `extensions.persistedQuery.sha256Hash` does not have that SHA-256 hash.',
+  PERSISTED_QUERY_ONLY: 'This gateway runs trusted documents only (`persistedOperations.only`): send a trusted document by its id, not a query text.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -121,9 +121,76 @@ interface Tab {
   variables?: string;
 }
 
+/** The feed's `sources` literal: each configured upstream's example project (at most 20, the feed's bound). */
+function feedSources(config: GatewayConfig): string {
+  const sources = config.upstreams.slice(0, 20).map((upstream) => `    { upstream: ${JSON.stringify(upstream.name)}, project: ${JSON.stringify(upstream.exampleProject)} }`);
+  return sources.length ? `[\n${sources.join('\n')}\n  ]` : '[{ upstream: "gitlab", project: "1" }]';
+}
+
+/** One feed across every configured upstream (issue #15: `Query.builds(sources: …)`). */
+export function feedTab(config: GatewayConfig): Tab {
+  return {
+    query: `# One feed across upstreams and projects: newest first by createdAt, one cursor for every
+# source. Page on with after: "<endCursor>"; filter with scope: [FAILED, RUNNING].
+query Feed {
+  builds(sources: ${feedSources(config)}, first: 20) {
+    nodes { id upstream name status createdAt webUrl project { upstreamId } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`,
+  };
+}
+
+/** Why a build failed: its first explaining line at once, its log deferred (issue #15: `Build.failure`, `@defer`). */
+export function failureTab(variables: string): Tab {
+  return {
+    query: `# Why did it fail? \`failure\` is the first line that explains it (the failed section, an
+# error signature, the upstream's failure reason); null for a build that did not fail.
+# The log is deferred: the answer comes at once, the log in a second part.
+query WhyFailed($id: ID!) {
+  build(id: $id) {
+    name
+    status
+    failureReason
+    failure { line lineNumber offset section }
+    ... @defer(label: "log") { trace(limit: 65536) { content complete } }
+  }
+}
+`,
+    variables,
+  };
+}
+
+/** A search through a build's log, streamed, on a linear-time engine (issue #15: `Build.logSearch`). */
+export function logSearchTab(variables: string): Tab {
+  return {
+    query: `# Search a build's log: literal by default, regex: true for a (linear-time) regular expression,
+# context: N lines around each match. scannedBytes says how much was read, truncated whether
+# limits.maxSearchBytes stopped it.
+query LogSearch($id: ID!) {
+  build(id: $id) {
+    name
+    logSearch(pattern: "error", caseSensitive: false, context: 2, first: 10) {
+      matches { lineNumber offset line }
+      scannedBytes
+      truncated
+    }
+  }
+}
+`,
+    variables,
+  };
+}
+
+const idVariables = (upstream: { name: string; exampleProject: string }, build: string) =>
+  JSON.stringify({ id: encodeGlobalId('Build', upstream.name, upstream.exampleProject, build) }, null, 2);
+
 /**
- * One tab per example: the preloaded query, a list for every other upstream, and — on the first
- * upstream that names an `exampleBuild` — a mutation and a trace subscription on that build.
+ * One tab per example: the preloaded query, a list for every other upstream, the feed across them,
+ * and — on the first upstream that names an `exampleBuild` — its failure, a log search and a retry;
+ * the Tail tab subscribes to the first `exampleLiveBuild` (a build running at start-up, so it streams
+ * live), else to the `exampleBuild`.
  */
 export function exampleTabs(config: GatewayConfig): Tab[] {
   const tabs: Tab[] = [{ query: exampleQuery(config) }];
@@ -140,9 +207,11 @@ query ${upstream.name.replace(/[^A-Za-z0-9]/g, '')}Builds {
 `,
     });
   }
+  tabs.push(feedTab(config));
   const withBuild = config.upstreams.find((upstream) => upstream.exampleBuild);
   if (withBuild?.exampleBuild) {
-    const variables = JSON.stringify({ id: encodeGlobalId('Build', withBuild.name, withBuild.exampleProject, withBuild.exampleBuild) }, null, 2);
+    const variables = idVariables(withBuild, withBuild.exampleBuild);
+    tabs.push(failureTab(variables), logSearchTab(variables));
     tabs.push({
       query: `# Retry a finished build. GitLab answers with a new build; bk-ci runs the same one again.
 mutation Retry($id: ID!) {
@@ -153,6 +222,10 @@ mutation Retry($id: ID!) {
 `,
       variables,
     });
+  }
+  const live = config.upstreams.find((upstream) => upstream.exampleLiveBuild) ?? withBuild;
+  const liveBuild = live?.exampleLiveBuild ?? live?.exampleBuild;
+  if (live && liveBuild) {
     tabs.push({
       query: `# A build's log as it grows: pieces arrive until the build ends.
 subscription Tail($id: ID!) {
@@ -165,7 +238,7 @@ subscription Tail($id: ID!) {
   }
 }
 `,
-      variables,
+      variables: idVariables(live, liveBuild),
     });
   }
   return tabs;

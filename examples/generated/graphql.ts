@@ -59,7 +59,7 @@ export const FailedBuildsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<FailedBuildsQuery, FailedBuildsQueryVariables>;
+    `, {"hash":"sha256:b795108e6cff917e8cf307eeebafc495345fc8b5193d9a58a0c7013ec2b5ff04"}) as unknown as TypedDocumentString<FailedBuildsQuery, FailedBuildsQueryVariables>;
 export const TailBuildDocument = new TypedDocumentString(`
     subscription TailBuild($id: ID!, $offset: Int) {
   buildTrace(id: $id, offset: $offset) {
@@ -69,4 +69,4 @@ export const TailBuildDocument = new TypedDocumentString(`
     complete
   }
 }
-    `) as unknown as TypedDocumentString<TailBuildSubscription, TailBuildSubscriptionVariables>;
+    `, {"hash":"sha256:a8c279e3ce0431244ab1c74712767b2781db8309d878b8948008a4a3753554c7"}) as unknown as TypedDocumentString<TailBuildSubscription, TailBuildSubscriptionVariables>;

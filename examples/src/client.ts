@@ -2,6 +2,12 @@
  * A minimal typed GraphQL client: queries over `fetch`, subscriptions over graphql-sse (the protocol
  * buildgate serves on `/graphql`). Both take the typed documents generated in `../generated/`, so a
  * result and its variables are checked against the schema at compile time.
+ *
+ * Documents are persisted (codegen's `persistedDocuments`): the client sends a document's SHA-256 in
+ * Apollo's `extensions.persistedQuery.sha256Hash`, not its text. A gateway that runs the trusted
+ * documents of `generated/persisted-documents.json` knows it; one that does not answers
+ * PERSISTED_QUERY_NOT_FOUND, and from then on this client sends texts, so the same client works
+ * against both. (Not APQ: the hash is of codegen's printing of the document, not of the text here.)
  */
 import { createClient, NetworkError } from 'graphql-sse';
 import type { TypedDocumentString } from '../generated/graphql.js';
@@ -11,7 +17,31 @@ export interface ClientOptions {
   url: string;
   /** Sent with every request: the caller's credential (`PRIVATE-TOKEN`, `X-DEVOPS-UID`, …). */
   headers?: Record<string, string>;
+  /** Send documents by their hash (see above); false sends every text. @default true */
+  persisted?: boolean;
 }
+
+/** What goes in a request body for a document: its hash alone, or its text. */
+interface DocumentParams {
+  query?: string;
+  extensions?: { persistedQuery: { version: 1; sha256Hash: string } };
+}
+
+/**
+ * The hash Apollo's protocol names `sha256Hash`: client-preset writes `sha256:<hex>`, the gateway
+ * takes the hex (and `persistedOperations.file` indexes both).
+ */
+export function documentHash(document: { __meta__?: Record<string, unknown> }): string | undefined {
+  const hash = document.__meta__?.hash;
+  return typeof hash === 'string' ? hash.replace(/^sha256:/, '') : undefined;
+}
+
+function documentParams(document: { toString(): string; __meta__?: Record<string, unknown> }, persisted: boolean): DocumentParams {
+  const hash = persisted ? documentHash(document) : undefined;
+  return hash ? { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } } : { query: document.toString() };
+}
+
+const NOT_PERSISTED = 'PERSISTED_QUERY_NOT_FOUND';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -59,51 +89,53 @@ export interface Client {
 
 export function createGatewayClient(options: ClientOptions): Client {
   const headers = options.headers ?? {};
+  // Turned off by the first PERSISTED_QUERY_NOT_FOUND: this gateway does not have our documents.
+  let persisted = options.persisted ?? true;
+  const notPersisted = (error: unknown, sentHash: boolean) => sentHash && error instanceof GraphQLRequestError && error.code === NOT_PERSISTED;
   // Distinct connections: one SSE response per subscription, no reconnect of its own (a reconnect
   // would replay the same variables; the caller knows where to resume from).
   const sse = createClient({ url: options.url, headers, retryAttempts: 0 });
 
   return {
     async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
-      let response: Response;
+      const sentHash = persisted;
       try {
-        response = await fetch(options.url, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
-          body: JSON.stringify({ query: document.toString(), variables }),
-        });
+        return await post<TResult>(documentParams(document, sentHash), variables);
       } catch (error) {
-        throw new TransportError(`cannot reach ${options.url}: ${describe(error)}`, { cause: error });
+        if (!notPersisted(error, sentHash)) throw error;
+        persisted = false;
+        return post<TResult>(documentParams(document, false), variables);
       }
-      const text = await response.text();
-      let result: ExecutionResult<TResult>;
-      try {
-        result = JSON.parse(text) as ExecutionResult<TResult>;
-      } catch (error) {
-        throw new TransportError(`${options.url} answered ${response.status} with no GraphQL response: ${text.slice(0, 200)}`, { cause: error });
-      }
-      if (result.errors?.length) throw new GraphQLRequestError(result.errors);
-      if (result.data == null) throw new TransportError(`${options.url} answered ${response.status} with no data`);
-      return result.data;
     },
 
     async *subscribe<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): AsyncGenerator<TResult, void, undefined> {
-      const results = sse.iterate<TResult>({ query: document.toString(), variables: variables as Record<string, unknown> });
-      try {
-        for (;;) {
-          let next: IteratorResult<ExecutionResult<TResult>>;
-          try {
-            next = await results.next();
-          } catch (error) {
-            throw await subscriptionError(error);
+      for (;;) {
+        const sentHash = persisted;
+        // graphql-sse types `query` as required; a persisted request has none, which yoga reads as it should.
+        const params = { ...documentParams(document, sentHash), variables: variables as Record<string, unknown> } as { query: string };
+        const results = sse.iterate<TResult>(params);
+        let first = true;
+        try {
+          for (;;) {
+            let next: IteratorResult<ExecutionResult<TResult>>;
+            try {
+              next = await results.next();
+            } catch (error) {
+              throw await subscriptionError(error);
+            }
+            if (next.done) return;
+            const result = next.value;
+            if (result.errors?.length) throw new GraphQLRequestError(result.errors);
+            first = false;
+            if (result.data != null) yield result.data;
           }
-          if (next.done) return;
-          const result = next.value;
-          if (result.errors?.length) throw new GraphQLRequestError(result.errors);
-          if (result.data != null) yield result.data;
+        } catch (error) {
+          // Only before anything arrived: the gateway did not know the hash, so it never ran the operation.
+          if (!(first && notPersisted(error, sentHash))) throw error;
+          persisted = false;
+        } finally {
+          await results.return?.();
         }
-      } finally {
-        await results.return?.();
       }
     },
 
@@ -111,6 +143,29 @@ export function createGatewayClient(options: ClientOptions): Client {
       sse.dispose();
     },
   };
+
+  async function post<TResult>(params: DocumentParams, variables: unknown): Promise<TResult> {
+    let response: Response;
+    try {
+      response = await fetch(options.url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+        body: JSON.stringify({ ...params, variables }),
+      });
+    } catch (error) {
+      throw new TransportError(`cannot reach ${options.url}: ${describe(error)}`, { cause: error });
+    }
+    const text = await response.text();
+    let result: ExecutionResult<TResult>;
+    try {
+      result = JSON.parse(text) as ExecutionResult<TResult>;
+    } catch (error) {
+      throw new TransportError(`${options.url} answered ${response.status} with no GraphQL response: ${text.slice(0, 200)}`, { cause: error });
+    }
+    if (result.errors?.length) throw new GraphQLRequestError(result.errors);
+    if (result.data == null) throw new TransportError(`${options.url} answered ${response.status} with no data`);
+    return result.data;
+  }
 }
 
 /** graphql-sse reports a refused request (a 400 with GraphQL errors, say) as a NetworkError holding the response. */
@@ -118,11 +173,15 @@ async function subscriptionError(error: unknown): Promise<Error> {
   if (Array.isArray(error)) return new GraphQLRequestError(error as GraphQLErrorShape[]);
   if (error instanceof NetworkError && error.response) {
     const text = await error.response.text().catch(() => '');
-    try {
-      const body = JSON.parse(text) as ExecutionResult<unknown>;
-      if (body.errors?.length) return new GraphQLRequestError(body.errors);
-    } catch {
-      // not JSON: fall through
+    // A JSON body, or (yoga refusing before execution, e.g. an unknown persisted hash) an event
+    // stream under the error's status whose one `next` event holds the errors.
+    for (const candidate of [text, ...[...text.matchAll(/^data: (\{.*\})$/gm)].map((match) => match[1]!)]) {
+      try {
+        const body = JSON.parse(candidate) as ExecutionResult<unknown>;
+        if (body.errors?.length) return new GraphQLRequestError(body.errors);
+      } catch {
+        // not JSON: try the next
+      }
     }
     return new TransportError(`${error.message}${text ? `: ${text.slice(0, 200)}` : ''}`, { cause: error });
   }

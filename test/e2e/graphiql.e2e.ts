@@ -149,6 +149,33 @@ describe('GraphiQL in Chromium', () => {
     expect(png.length).toBeGreaterThan(10_000);
   });
 
+  it('the Tail tab, as preloaded, follows the build that runs since start-up: lines arrive live', async () => {
+    // 150 ms a tick, so the live build's log grows quickly (it still runs for hours).
+    const configured = await fetch(`${simulatorUrl}/__sim/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tickMs: 150 }) });
+    expect(configured.status).toBe(200);
+    const data = await gateway('{ project(upstream: "gitlab", id: "1") { builds(scope: [RUNNING], first: 20) { nodes { id name } } } }');
+    const live = data.project.builds.nodes.find((node: { name: string }) => node.name === 'demo:live-log');
+    expect(live, 'the embedded live build').toBeDefined();
+
+    await page.locator('.graphiql-tab', { hasText: 'Tail' }).click();
+    await waitForText('Operation Editor', 'subscription Tail');
+    await waitForText('Variables', live.id);
+    await page.evaluate(() => {
+      const pane = document.querySelector('section[aria-label="Result Window"]')!;
+      const offsets = new Set<string>();
+      (window as unknown as { liveOffsets: Set<string> }).liveOffsets = offsets;
+      new MutationObserver(() => {
+        for (const match of (pane as HTMLElement).innerText.replace(/\u00a0/g, ' ').matchAll(/"nextOffset": (\d+)/g)) offsets.add(match[1]!);
+      }).observe(pane, { subtree: true, childList: true, characterData: true });
+    });
+    await page.locator('.graphiql-execute-button').click();
+    await expect.poll(resultText, { timeout: 15_000 }).toMatch(/"lines": \[\s*"/);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { liveOffsets: Set<string> }).liveOffsets.size), { timeout: 15_000 }).toBeGreaterThan(2);
+    expect(await resultText()).toContain('"complete": false');
+    // Stop it (the button stops a running subscription), so the next test starts its own.
+    await page.locator('.graphiql-execute-button').click();
+  });
+
   it("runs the Tail tab's subscription on a running build and shows its log lines as they arrive", async () => {
     // The simulator's clock from 1 s to 150 ms a tick, so a build runs for about 3 s, not 20.
     const configured = await fetch(`${simulatorUrl}/__sim/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tickMs: 150 }) });
@@ -163,7 +190,7 @@ describe('GraphiQL in Chromium', () => {
 
     await page.locator('.graphiql-tab', { hasText: 'Tail' }).click();
     await waitForText('Operation Editor', 'subscription Tail');
-    // The tab's variables name build 7 (finished); point them at the running build instead.
+    // The tab's variables name the long-running live build; point them at one that ends within seconds.
     await page.locator('section[aria-label="Variables"] .graphiql-editor:not(.hidden) .view-lines').click();
     // Clear first: with a selection, Monaco wraps typed brackets and quotes around it.
     await page.keyboard.press('ControlOrMeta+A');
