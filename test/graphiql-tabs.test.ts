@@ -1,9 +1,8 @@
 /**
  * Issue #15 (7): GraphiQL's example tabs, in the embedded setup `npm start` makes (the simulator's
- * `startEmbedded`, as main.ts loads it). Every tab is a document the gateway's schema accepts; the
- * feed, failure and log search tabs name fields other parts of issue #15 add, so until those are
- * merged a tab may fail validation on exactly those fields and nothing else. The Tail tab subscribes to
- * a build that is running at start-up, so it streams live.
+ * `startEmbedded`, as main.ts loads it). Every tab is a document the gateway's schema accepts, and
+ * every query tab runs without an error. The Tail tab subscribes to a build that is running at
+ * start-up, so it streams live.
  */
 import { type Simulator, startEmbedded } from '@buildgate/simulator';
 import { type GraphQLSchema, buildClientSchema, getIntrospectionQuery, parse, validate } from 'graphql';
@@ -13,13 +12,6 @@ import { exampleTabs } from '../src/graphiql.js';
 import { startGateway } from '../src/server.js';
 import { type Stack, stackOf } from './helpers/stack.js';
 import { subscriptionClient, until } from './helpers/subscribe.js';
-
-/** Fields of issue #15 that other changes add; a tab may miss them until those are merged. */
-const PENDING: ReadonlyArray<{ type: string; field: string; errors: RegExp }> = [
-  { type: 'Query', field: 'builds', errors: /Cannot query field "builds" on type "Query"/ },
-  { type: 'Build', field: 'failure', errors: /Cannot query field "failure" on type "Build"/ },
-  { type: 'Build', field: 'logSearch', errors: /Cannot query field "logSearch" on type "Build"/ },
-];
 
 let embedded: { simulator: Simulator; close(): Promise<void> };
 let config: GatewayConfig;
@@ -51,22 +43,13 @@ describe('GraphiQL example tabs', () => {
     expect(tabNamed('LogSearch')!.query).toMatch(/logSearch\(pattern: "error"[^)]*\) \{\s*matches \{ lineNumber offset line \}\s*scannedBytes\s*truncated/);
   });
 
-  it("every tab validates against the gateway's schema, but for fields still to be merged", () => {
-    const tolerated: string[] = [];
-    for (const tab of exampleTabs(config)) {
-      const errors = validate(schema, parse(tab.query)).map((error) => error.message);
-      const missing = PENDING.filter(({ type, field }) => !(field in (schema.getType(type) as { getFields(): object }).getFields()));
-      const unexplained = errors.filter((message) => !missing.some(({ errors: pattern }) => pattern.test(message)));
-      expect(unexplained, tab.query).toEqual([]);
-      tolerated.push(...errors);
-    }
-    if (tolerated.length) console.info(`GraphiQL tabs: tolerated until merged: ${tolerated.join('; ')}`);
+  it("every tab validates against the gateway's schema", () => {
+    for (const tab of exampleTabs(config)) expect(validate(schema, parse(tab.query)).map((error) => error.message), tab.query).toEqual([]);
   });
 
-  it('runs the query tabs without errors (those whose fields exist)', async () => {
+  it('runs the query tabs without errors', async () => {
     for (const tab of exampleTabs(config)) {
       if (!/^query /m.test(tab.query) || /@defer/.test(tab.query)) continue;
-      if (validate(schema, parse(tab.query)).length) continue;
       const result = await stack.graphql(tab.query, tab.variables ? JSON.parse(tab.variables) : undefined);
       expect(result.errors, tab.query).toBeUndefined();
     }
