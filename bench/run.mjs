@@ -130,7 +130,16 @@ if (opts.killAt > 0 && opts.replicas < 2) {
 const load = {
   single: async () => (await import('./scenarios/throughput.mjs')).runThroughput('single', opts),
   list: async () => (await import('./scenarios/throughput.mjs')).runThroughput('list', opts),
-  economy: async () => (await import('./scenarios/economy.mjs')).runEconomy(opts),
+  // The requests-per-query rows, then logSearch on a big log (RSS growth and MB/s), as issue #15 asks of `economy`.
+  economy: async () => {
+    const requests = await (await import('./scenarios/economy.mjs')).runEconomy(opts);
+    const search = await (await import('./scenarios/logsearch.mjs')).runLogSearch(opts);
+    return {
+      text: `${requests.text}\n\nlogSearch and failure on a ${(opts.bigBytes / 1048576).toFixed(0)} MiB log:\n\n${search.text}`,
+      notes: [...(requests.notes ?? []), ...(search.notes ?? [])],
+      failed: [requests.failed, search.failed].filter(Boolean).join('; ') || undefined,
+    };
+  },
   fanout: async () =>
     opts.replicas > 1 ? (await import('./scenarios/fanout-replicas.mjs')).runFanoutReplicas(opts) : (await import('./scenarios/fanout.mjs')).runFanout(opts),
   bigtrace: async () => (await import('./scenarios/bigtrace.mjs')).runBigTrace(opts),
