@@ -34,6 +34,7 @@ import { RedisLink } from './redis/connection.js';
 import { buildSchema } from './schema.js';
 import { TraceCluster } from './trace/cluster.js';
 import { TraceHub } from './trace/hub.js';
+import { PipelineStatusHub } from './trace/pipeline-status.js';
 import { type SseTransport, createSseTransport } from './transports/sse.js';
 import type { Dispatcher } from './upstreams/http.js';
 import { UpstreamRegistry } from './upstreams/index.js';
@@ -45,6 +46,7 @@ export interface GatewayParts {
   redis: RedisLink | undefined;
   registry: UpstreamRegistry;
   traceHub: TraceHub;
+  pipelineHub: PipelineStatusHub;
   metrics: GatewayMetrics;
   sse: SseTransport;
   yoga: YogaServerInstance<object, GatewayContext>;
@@ -99,6 +101,11 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
         streamTtlMs: config.redis.streamTtlMs,
       }),
   );
+  const pipelineHub = new PipelineStatusHub({
+    intervalMs: config.trace.pollIntervalMs,
+    maxIntervalMs: config.trace.maxPollIntervalMs,
+    recheckMs: config.trace.recheckMs,
+  });
   // With Redis, one cache for every replica: what one read, all serve, and a mutation anywhere forgets it everywhere.
   const finishedCache = !config.cache.enabled
     ? undefined
@@ -123,7 +130,7 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
   const yoga = createYoga<object, GatewayContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
-    context: createContextFactory(config, registry, traceHub, finishedCache) as never,
+    context: createContextFactory(config, registry, traceHub, pipelineHub, finishedCache) as never,
     // Served by useGraphiQLPage below (compressed, with an ETag); yoga's own sends 9 MB as is.
     graphiql: false,
     // Other origins get no CORS headers unless listed: the answers are made with the service credential.
@@ -193,5 +200,5 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       useBodyLimit(config.limits.maxBodyBytes),
     ],
   });
-  return { logger, redis, registry, traceHub, metrics, sse, yoga };
+  return { logger, redis, registry, traceHub, pipelineHub, metrics, sse, yoga };
 }

@@ -9,6 +9,7 @@ import { type Loaders, createLoaders } from './loaders/index.js';
 import { requestIdOf } from './plugins/use-request-id.js';
 import type { FinishedCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
+import type { PipelineStatusHub } from './trace/pipeline-status.js';
 import { UpstreamBudget } from './upstreams/budget.js';
 import type { ConfiguredUpstream, UpstreamRegistry } from './upstreams/index.js';
 import { descriptorOf } from './upstreams/kinds/index.js';
@@ -21,6 +22,8 @@ export interface GatewayContext extends YogaInitialContext {
   loaders: Loaders;
   /** Shared by every request: the pollers behind `buildTrace` and `buildStatus`. */
   traceHub: TraceHub;
+  /** One poller per watched pipeline (`pipelineStatus`). */
+  pipelineHub: PipelineStatusHub;
   /** Shared by every request, keyed by credential: finished builds and their logs, when configured. */
   finishedCache: FinishedCache | undefined;
   /**
@@ -50,6 +53,7 @@ export function createContextFactory(
   config: GatewayConfig,
   registry: UpstreamRegistry,
   traceHub: TraceHub,
+  pipelineHub: PipelineStatusHub,
   finishedCache: FinishedCache | undefined,
 ) {
   /**
@@ -90,6 +94,7 @@ export function createContextFactory(
     config,
     registry,
     traceHub,
+    pipelineHub,
     finishedCache,
     ...scope(request),
     freshScope: () => scope(request),

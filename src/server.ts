@@ -14,6 +14,7 @@ import { type Logger, createLogger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { URL_CREDENTIAL_MESSAGE, hasUrlCredential } from './plugins/use-refuse-url-credentials.js';
 import type { TraceHub } from './trace/hub.js';
+import type { PipelineStatusHub } from './trace/pipeline-status.js';
 import { startWebSocketTransport } from './transports/websocket.js';
 import type { Dispatcher } from './upstreams/http.js';
 import type { UpstreamRegistry } from './upstreams/index.js';
@@ -25,6 +26,7 @@ export interface Gateway {
   server: Server;
   registry: UpstreamRegistry;
   traceHub: TraceHub;
+  pipelineHub: PipelineStatusHub;
   metrics: GatewayMetrics;
   /**
    * Graceful shutdown, bounded by `shutdownTimeoutMs`: stop accepting connections, end every
@@ -68,7 +70,7 @@ async function closeGracefully(server: Server, timeoutMs: number, endStreams: ()
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const { logger, redis, registry, traceHub, metrics, sse, yoga } = assembleGateway(
+  const { logger, redis, registry, traceHub, pipelineHub, metrics, sse, yoga } = assembleGateway(
     config,
     options.logger ?? createLogger({ level: config.logLevel }),
     options.dispatchers,
@@ -100,10 +102,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     server,
     registry,
     traceHub,
+    pipelineHub,
     metrics,
     close() {
       closing ??= closeGracefully(server, config.shutdownTimeoutMs, async () => {
         await traceHub.close();
+        pipelineHub.close();
         // Subscribers get SHUTTING_DOWN (with their nextOffset) before their socket or stream closes.
         await Promise.all([webSockets.close(config.shutdownTimeoutMs), sse.close(config.shutdownTimeoutMs)]);
       }).then(async () => {

@@ -4,7 +4,8 @@
  * Runner.builds, each checked against the simulator's REST API and request counts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineStatusHubOf } from '../src/trace/pipeline-status.js';
+import { parseConfig } from '../src/config.js';
+import { startGateway } from '../src/server.js';
 import { codes, type Stack, startStack } from './helpers/stack.js';
 import { type SubscriptionClient, subscriptionClient, until } from './helpers/subscribe.js';
 
@@ -165,6 +166,21 @@ describe('pipelineStatus', () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose()));
   });
 
+  it('ends with SHUTTING_DOWN when the gateway shuts down, and its poller stops', async () => {
+    const pipelineId = gitlabPipeline((p) => latest(p).some((j) => j.status === 'running'));
+    const id = await pipelineGlobalId('gitlab', '1', pipelineId, DEV);
+    const closing = await startGateway(parseConfig({ port: 0, host: '127.0.0.1', logLevel: 'silent', upstreams: [{ name: 'gitlab', kind: 'gitlab-v4', baseUrl: `${stack.simulator.url}/api/v4` }] }));
+    const client = subscriptionClient('ws', closing.url, DEV);
+    clients.push(client);
+    const sub = client.subscribe<{ status: string }>(SUBSCRIPTION, { id });
+    await until(() => sub.values.length === 1, 10_000, 'the first value');
+    expect(closing.pipelineHub.stats.pollers).toBe(1);
+    await closing.close();
+    const { errors } = await sub.done;
+    expect(errors?.[0]?.extensions?.code).toBe('SHUTTING_DOWN');
+    expect(closing.pipelineHub.stats.pollers).toBe(0);
+  });
+
   it('fifty subscribers on three tokens cost one poll per interval, and all complete at the terminal status', async () => {
     const pipelineId = gitlabPipeline((p) => latest(p).some((j) => j.status === 'running'));
     const id = await pipelineGlobalId('gitlab', '1', pipelineId, DEV);
@@ -179,7 +195,7 @@ describe('pipelineStatus', () => {
     await until(() => subscriptions.every((s) => s.values.length === 1), 10_000, 'every subscriber\'s first value');
     expect(subscriptions.every((s) => s.values[0]!.status === 'RUNNING')).toBe(true);
 
-    const hub = pipelineStatusHubOf(stack.gateway.traceHub, {});
+    const hub = stack.gateway.pipelineHub;
     expect(hub.stats).toMatchObject({ pollers: 1, subscribers: 50 });
     await until(() => hub.stats.polls >= 5, 10_000, 'five polls');
     const polls = hub.stats.polls;

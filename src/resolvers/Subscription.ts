@@ -3,7 +3,7 @@ import { badUserInput } from '../errors.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import { decodeGlobalId } from '../relay.js';
 import type { WatchRequest } from '../trace/hub.js';
-import { type PipelineWatchRequest, pipelineStatusHubOf } from '../trace/pipeline-status.js';
+import type { PipelineWatchRequest } from '../trace/pipeline-status.js';
 import type { BuildModel, PipelineModel, TraceChunkModel } from '../model.js';
 import { checkNativeId } from './helpers.js';
 import { canonicalProject, checkedProjectSpelling } from './project-id.js';
@@ -52,11 +52,7 @@ export const Subscription: SubscriptionResolvers = {
     resolve: (build: BuildModel) => build,
   },
   pipelineStatus: {
-    subscribe: async (_parent, { id }, context) => {
-      const { pollIntervalMs, maxPollIntervalMs, recheckMs } = context.config.trace;
-      const hub = pipelineStatusHubOf(context.traceHub, { intervalMs: pollIntervalMs, maxIntervalMs: maxPollIntervalMs, recheckMs });
-      return hub.watch(await pipelineWatch(context, id));
-    },
+    subscribe: async (_parent, { id }, context) => context.pipelineHub.watch(await pipelineWatch(context, id)),
     resolve: (pipeline: PipelineModel) => pipeline,
   },
 };

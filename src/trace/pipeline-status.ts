@@ -292,15 +292,3 @@ export class PipelineStatusHub {
 function keyOf(address: PipelineAddress): string {
   return JSON.stringify([address.upstream, address.projectId, address.pipelineId]);
 }
-
-/**
- * The one hub of a gateway, kept beside its trace hub (the object every request's context already
- * carries) so the hub needs no wiring of its own; streams end with their transports at shutdown.
- */
-const hubs = new WeakMap<object, PipelineStatusHub>();
-
-export function pipelineStatusHubOf(owner: object, options: Partial<PipelineStatusOptions>): PipelineStatusHub {
-  let hub = hubs.get(owner);
-  if (!hub) hubs.set(owner, (hub = new PipelineStatusHub(options)));
-  return hub;
-}
