@@ -4,9 +4,10 @@
  * BAD_USER_INPUT and sends no upstream request, even where the field sits under one that would
  * otherwise load something first.
  */
-import { GraphQLInt, Kind, type DocumentNode, type SelectionSetNode, valueFromAST } from 'graphql';
+import { GraphQLInt, type DocumentNode, valueFromAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../errors.js';
+import { findInOperation } from './find-in-operation.js';
 import { refuseBeforeExecution } from './refuse-before-execution.js';
 
 export interface ArgumentLimits {
@@ -30,40 +31,17 @@ function check(name: string, value: unknown, limits: ArgumentLimits): { message:
   return undefined;
 }
 
-/** The first bad `first`/`offset`/`limit` of the operation, with its message. */
+/** The first bad `first`/`last`/`offset`/`limit` of the operation, with its message. */
 function findBadArgument(document: DocumentNode, variables: Record<string, unknown> | undefined, limits: ArgumentLimits) {
-  const fragments = new Map(
-    document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
-  );
-  const seen = new Set<string>();
-  const visit = (selectionSet: SelectionSetNode | undefined): { argument: string; message: string; max?: number } | undefined => {
-    for (const selection of selectionSet?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) {
-        for (const argument of selection.arguments ?? []) {
-          const name = argument.name.value;
-          if (name !== 'first' && name !== 'last' && name !== 'offset' && name !== 'limit') continue;
-          const bad = check(name, valueFromAST(argument.value, GraphQLInt, variables as never), limits);
-          if (bad) return { argument: name, ...bad };
-        }
-        const found = visit(selection.selectionSet);
-        if (found) return found;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const found = visit(selection.selectionSet);
-        if (found) return found;
-      } else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const found = visit(fragments.get(selection.name.value)?.selectionSet);
-        if (found) return found;
-      }
+  return findInOperation(document, (field): { argument: string; message: string; max?: number } | undefined => {
+    for (const argument of field.arguments ?? []) {
+      const name = argument.name.value;
+      if (name !== 'first' && name !== 'last' && name !== 'offset' && name !== 'limit') continue;
+      const bad = check(name, valueFromAST(argument.value, GraphQLInt, variables as never), limits);
+      if (bad) return { argument: name, ...bad };
     }
     return undefined;
-  };
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const found = visit(definition.selectionSet);
-    if (found) return found;
-  }
-  return undefined;
+  });
 }
 
 export function useArgumentChecks(limits: ArgumentLimits): Plugin {
