@@ -10,6 +10,7 @@ import { credentialDigest } from '../upstreams/credential-digest.js';
 import type { BuildModel, Credential, TraceChunkModel, TraceSlice } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
+import { AccessChecks, recheck as recheckSubscriber } from './access-checks.js';
 import { Channel } from './channel.js';
 import type { TraceCluster } from './cluster.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
@@ -78,7 +79,7 @@ export class TraceHub {
   readonly #pollers = new Map<string, BuildPoller>();
   readonly #streams = new Set<(error?: Error) => void>();
   /** Recent access checks by build and credential: subscribers sharing a token share one check. */
-  readonly #checks = new Map<string, { at: number; result: Promise<BuildModel> }>();
+  readonly #checks: AccessChecks<BuildModel>;
   readonly #cluster: TraceCluster | undefined;
   #closed = false;
   #subscribers = 0;
@@ -90,6 +91,7 @@ export class TraceHub {
     for (const [name, value] of Object.entries(this.#options)) {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`trace hub option ${name} must be a positive number, got ${value}`);
     }
+    this.#checks = new AccessChecks(this.#options.recheckMs);
   }
 
   get stats(): { pollers: number; subscribers: number; polls: number; leases?: { held: number; followed: number } } {
@@ -219,7 +221,7 @@ export class TraceHub {
           poller = this.#pollerFor(request, build, offset ?? 0);
           poller.join(member);
         }
-        recheck = setInterval(() => void this.#recheck(request, member), this.#options.recheckMs);
+        recheck = setInterval(() => void recheckSubscriber(member, () => this.#sharedCheck(request)), this.#options.recheckMs);
         recheck.unref?.();
         await run(member, poller, build, push, () => stopped);
         stop();
@@ -242,23 +244,7 @@ export class TraceHub {
 
   /** The access check of a subscriber, shared with every subscriber of the same build and credential for half a recheck period. */
   #sharedCheck(request: WatchRequest): Promise<BuildModel> {
-    const key = JSON.stringify([keyOf(request.address), request.credential?.name ?? '', request.credential?.value ?? '']);
-    const now = Date.now();
-    const recent = this.#checks.get(key);
-    if (recent && now - recent.at < this.#options.recheckMs / 2) return recent.result;
-    const result = this.#cluster ? this.#replicatedCheck(request) : this.#verify(request);
-    this.#checks.set(key, { at: now, result });
-    // Only an answer is worth sharing (access, or a refusal): a transient fault must not be replayed
-    // to the next subscribers, who ask again.
-    result.catch((error: unknown) => {
-      const refused = isRefusal(error);
-      if (!refused && this.#checks.get(key)?.result === result) this.#checks.delete(key);
-    });
-    // Forget it once it is stale, so the map holds only credentials still in use.
-    setTimeout(() => {
-      if (this.#checks.get(key)?.result === result) this.#checks.delete(key);
-    }, this.#options.recheckMs).unref?.();
-    return result;
+    return this.#checks.check(keyOf(request.address), request.credential, () => (this.#cluster ? this.#replicatedCheck(request) : this.#verify(request)));
   }
 
   /**
@@ -284,19 +270,6 @@ export class TraceHub {
         cluster.shareAccess(key, digest, { refusal: { code: error.code, message: error.message, extensions } }, ttlMs);
       }
       throw error;
-    }
-  }
-
-  async #recheck(request: WatchRequest, member: Member): Promise<void> {
-    try {
-      await this.#sharedCheck(request);
-    } catch (error) {
-      // Only a refusal ends the subscription; a flaky upstream is the poller's business.
-      if (isRefusal(error)) {
-        member.failure = error;
-        member.verified = false;
-        member.wake();
-      }
     }
   }
 

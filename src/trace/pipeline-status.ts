@@ -12,6 +12,7 @@ import type { Credential, PipelineModel } from '../model.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { Channel } from './channel.js';
+import { AccessChecks, recheck as recheckSubscriber } from './access-checks.js';
 
 export interface PipelineStatusOptions {
   /** ms between polls after a change. @default 1000 */
@@ -165,7 +166,7 @@ class PipelinePoller {
 export class PipelineStatusHub {
   readonly #options: PipelineStatusOptions;
   readonly #pollers = new Map<string, PipelinePoller>();
-  readonly #checks = new Map<string, { at: number; result: Promise<PipelineModel> }>();
+  readonly #checks: AccessChecks<PipelineModel>;
   readonly #streams = new Set<(error?: Error) => void>();
   #subscribers = 0;
   #closed = false;
@@ -175,6 +176,7 @@ export class PipelineStatusHub {
     for (const [name, value] of Object.entries(this.#options)) {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`pipeline status option ${name} must be a positive number, got ${value}`);
     }
+    this.#checks = new AccessChecks(this.#options.recheckMs);
   }
 
   get stats(): { pollers: number; subscribers: number; polls: number } {
@@ -204,7 +206,7 @@ export class PipelineStatusHub {
         if (TERMINAL_STATUSES.has(start.status ?? 'CREATED')) return stop();
         poller = this.#pollerFor(request, start);
         poller.join(member);
-        recheck = setInterval(() => void this.#recheck(request, member), this.#options.recheckMs);
+        recheck = setInterval(() => void recheckSubscriber(member, () => this.#sharedCheck(request)), this.#options.recheckMs);
         recheck.unref?.();
         // Only what the poller reads after this subscriber joined is news to it: a poller started
         // earlier may hold an older state than the subscriber's own check just read.
@@ -258,34 +260,8 @@ export class PipelineStatusHub {
 
   /** One read with the subscriber's own credential, shared with the same pipeline and credential for half a recheck period. */
   #sharedCheck(request: PipelineWatchRequest): Promise<PipelineModel> {
-    const key = JSON.stringify([keyOf(request.address), request.credential?.name ?? '', request.credential?.value ?? '']);
-    const now = Date.now();
-    const recent = this.#checks.get(key);
-    if (recent && now - recent.at < this.#options.recheckMs / 2) return recent.result;
     const { adapter, address } = request;
-    const result = adapter.getPipeline({ credential: request.credential }, address.projectId, address.pipelineId);
-    this.#checks.set(key, { at: now, result });
-    // Only an answer is worth sharing (access or a refusal); a transient fault is asked again.
-    result.catch((error: unknown) => {
-      if (!isRefusal(error) && this.#checks.get(key)?.result === result) this.#checks.delete(key);
-    });
-    setTimeout(() => {
-      if (this.#checks.get(key)?.result === result) this.#checks.delete(key);
-    }, this.#options.recheckMs).unref?.();
-    return result;
-  }
-
-  async #recheck(request: PipelineWatchRequest, member: Watcher): Promise<void> {
-    try {
-      await this.#sharedCheck(request);
-    } catch (error) {
-      // Only a refusal ends the subscription; a flaky upstream is the poller's business.
-      if (isRefusal(error)) {
-        member.failure = error;
-        member.verified = false;
-        member.wake();
-      }
-    }
+    return this.#checks.check(keyOf(address), request.credential, () => adapter.getPipeline({ credential: request.credential }, address.projectId, address.pipelineId));
   }
 }
 
