@@ -77,6 +77,16 @@ describe('configuration', () => {
     }
   });
 
+  it('reads redis.* from BUILDGATE_REDIS_URL and friends, leaves Redis off without them, and refuses a URL that is not redis:// (issue #14)', () => {
+    expect(loadConfig([], {}).config.redis.url).toBeUndefined();
+    const { redis } = loadConfig([], { BUILDGATE_REDIS_URL: 'rediss://cache.internal:6380/2', BUILDGATE_REDIS_LEASE_MS: '800', BUILDGATE_REDIS_KEY_PREFIX: 'bg-prod:' }).config;
+    expect(redis).toEqual({ url: 'rediss://cache.internal:6380/2', keyPrefix: 'bg-prod:', connectTimeoutMs: 2000, commandTimeoutMs: 1000, streamTtlMs: 300_000, leaseMs: 800 });
+    expect(() => loadConfig([], { BUILDGATE_REDIS_URL: 'http://cache.internal:6379' })).toThrow(/redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => loadConfig([], { BUILDGATE_REDIS_KEY_PREFIX: 'has space' })).toThrow(/redis\.keyPrefix/);
+    const budget = file('budget.yaml', 'upstreams:\n  - name: gl\n    kind: gitlab-v4\n    baseUrl: https://x/api/v4\n    budgetPerMinute: 0\n');
+    expect(() => loadConfig(['--config', budget], {})).toThrow(/upstreams\.0\.budgetPerMinute/);
+  });
+
   it('lists every option with its environment variable in --help', () => {
     expect(OPTIONS.length).toBeGreaterThan(30);
     for (const option of OPTIONS) expect(HELP).toContain(option.path);
