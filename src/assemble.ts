@@ -21,6 +21,7 @@ import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useCodedErrorResponses } from './plugins/use-coded-error-responses.js';
 import { CSRF_HEADER, useCSRFPrevention } from './plugins/use-csrf-prevention.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
+import { useJit } from './plugins/use-jit.js';
 import { useLimits } from './plugins/use-limits.js';
 import { usePartialErrors } from './plugins/use-partial-errors.js';
 import { useMetrics } from './plugins/use-metrics.js';
@@ -180,6 +181,8 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       // @defer and @stream: the answer comes in parts (multipart/mixed or SSE). The limits and the cost
       // below see the whole document, deferred fragments included, before anything runs.
       useDeferStream(),
+      // Queries and mutations without @defer/@stream run compiled (graphql-jit); the rest as before.
+      useJit(),
       // Limits run as validation rules: an operation over them never reaches a resolver or an upstream.
       useLimits({ ...config.limits, maxFirst: config.maxPageSize, hideSuggestions: config.production }),
       useErrorCodes(),

@@ -4,7 +4,7 @@
  * BAD_USER_INPUT and sends no upstream request, even where the field sits under one that would
  * otherwise load something first.
  */
-import { GraphQLInt, type DocumentNode, valueFromAST } from 'graphql';
+import { type ArgumentNode, GraphQLInt, type DocumentNode, valueFromAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../errors.js';
 import { findInOperation } from './find-in-operation.js';
@@ -31,22 +31,37 @@ function check(name: string, value: unknown, limits: ArgumentLimits): { message:
   return undefined;
 }
 
-/** The first bad `first`/`last`/`offset`/`limit` of the operation, with its message. */
-function findBadArgument(document: DocumentNode, variables: Record<string, unknown> | undefined, limits: ArgumentLimits) {
-  return findInOperation(document, (field): { argument: string; message: string; max?: number } | undefined => {
-    for (const argument of field.arguments ?? []) {
-      const name = argument.name.value;
-      if (name !== 'first' && name !== 'last' && name !== 'offset' && name !== 'limit') continue;
-      const bad = check(name, valueFromAST(argument.value, GraphQLInt, variables as never), limits);
-      if (bad) return { argument: name, ...bad };
-    }
+const CHECKED = new Set(['first', 'last', 'offset', 'limit']);
+
+/** Every `first`/`last`/`offset`/`limit` argument the operation selects, in document order. */
+function checkedArguments(document: DocumentNode): ArgumentNode[] {
+  const found: ArgumentNode[] = [];
+  findInOperation(document, (field) => {
+    for (const argument of field.arguments ?? []) if (CHECKED.has(argument.name.value)) found.push(argument);
     return undefined;
   });
+  return found;
+}
+
+/** The first bad `first`/`last`/`offset`/`limit` of the operation, with its message. */
+function findBadArgument(checked: readonly ArgumentNode[], variables: Record<string, unknown> | undefined, limits: ArgumentLimits) {
+  for (const argument of checked) {
+    const name = argument.name.value;
+    const bad = check(name, valueFromAST(argument.value, GraphQLInt, variables as never), limits);
+    if (bad) return { argument: name, ...bad };
+  }
+  return undefined;
 }
 
 export function useArgumentChecks(limits: ArgumentLimits): Plugin {
+  // Yoga hands the same DocumentNode for the same text: the walk is once per document, and an
+  // operation with none of these arguments (most single-entity queries) checks nothing.
+  const byDocument = new WeakMap<DocumentNode, ArgumentNode[]>();
   const refuse = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
-    const bad = findBadArgument(args.document, args.variableValues ?? undefined, limits);
+    let checked = byDocument.get(args.document);
+    if (!checked) byDocument.set(args.document, (checked = checkedArguments(args.document)));
+    if (checked.length === 0) return undefined;
+    const bad = findBadArgument(checked, args.variableValues ?? undefined, limits);
     if (!bad) return undefined;
     const { message, ...extensions } = bad;
     return { errors: [badUserInput(message, extensions)] };

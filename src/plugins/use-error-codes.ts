@@ -36,8 +36,16 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
-/** graphql-js reports a variable's coercion failure on its definition, outside any path. */
-const isVariableError = (error: GraphQLError) => error.path === undefined && (error.nodes?.some((node) => node.kind === Kind.VARIABLE_DEFINITION) ?? false);
+/** graphql-jit words them as graphql-js does, with the definition's location but no node. */
+const JIT_VARIABLE_MESSAGE = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" /;
+
+/**
+ * graphql-js reports a variable's coercion failure on its definition, outside any path; graphql-jit
+ * (use-jit.ts) outside any path too, with no node.
+ */
+const isVariableError = (error: GraphQLError) =>
+  error.path === undefined &&
+  (error.nodes ? error.nodes.some((node) => node.kind === Kind.VARIABLE_DEFINITION) : JIT_VARIABLE_MESSAGE.test(error.message));
 
 /** The type nodes of a document's variable definitions: an error on one is about the variables. */
 function variableTypeNodes(document: DocumentNode): Set<ASTNode> {
