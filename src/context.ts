@@ -5,7 +5,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { badUserInput } from './errors.js';
-import { type Loaders, createLoaders } from './loaders/index.js';
+import { type LoaderDeps, type Loaders, createLoaders } from './loaders/index.js';
 import { requestIdOf } from './plugins/use-request-id.js';
 import type { FinishedCache } from './loaders/finished-cache.js';
 import type { TraceHub } from './trace/hub.js';
@@ -49,6 +49,34 @@ function credentialFor(upstream: ConfiguredUpstream, headers: Headers): Credenti
   return client ?? upstream.serviceCredential;
 }
 
+/**
+ * The request's loaders, made on first use. A subscription's context lives as long as the subscription,
+ * and each of its events gets a fresh scope: most never touch a loader, and 10,000 subscribers would
+ * otherwise hold (and every event remake) nine DataLoaders each.
+ */
+class LazyLoaders implements Loaders {
+  readonly #deps: LoaderDeps;
+  #made: Loaders | undefined;
+
+  constructor(deps: LoaderDeps) {
+    this.#deps = deps;
+  }
+
+  get #all(): Loaders {
+    return (this.#made ??= createLoaders(this.#deps));
+  }
+
+  get build() { return this.#all.build; }
+  get stages() { return this.#all.stages; }
+  get pipeline() { return this.#all.pipeline; }
+  get commit() { return this.#all.commit; }
+  get project() { return this.#all.project; }
+  get user() { return this.#all.user; }
+  get list() { return this.#all.list; }
+  get pipelineList() { return this.#all.pipelineList; }
+  get trace() { return this.#all.trace; }
+}
+
 export function createContextFactory(
   config: GatewayConfig,
   registry: UpstreamRegistry,
@@ -88,7 +116,7 @@ export function createContextFactory(
       }
       return entry;
     };
-    return { loaders: createLoaders({ resolve, finishedCache }), upstream: resolve };
+    return { loaders: new LazyLoaders({ resolve, finishedCache }), upstream: resolve };
   };
   return ({ request }: YogaInitialContext): Omit<GatewayContext, keyof YogaInitialContext> => ({
     config,

@@ -83,6 +83,9 @@ export class TraceHub {
   readonly #cluster: TraceCluster | undefined;
   #closed = false;
   #subscribers = 0;
+  /** The subscribers to check again, each with its request: one timer checks them all every `recheckMs`. */
+  readonly #rechecked = new Map<Member, WatchRequest>();
+  #recheckTimer: NodeJS.Timeout | undefined;
 
   /** `cluster`: the replicas sharing Redis, so that one of them polls each watched build for all. */
   constructor(options: Partial<TraceHubOptions> = {}, cluster?: TraceCluster) {
@@ -213,7 +216,6 @@ export class TraceHub {
       this.#streams.add(stop);
       this.#subscribers += 1;
       let poller: BuildPoller | undefined;
-      let recheck: NodeJS.Timeout | undefined;
       try {
         const build = await this.#sharedCheck(request);
         if (stopped) return;
@@ -221,19 +223,39 @@ export class TraceHub {
           poller = this.#pollerFor(request, build, offset ?? 0);
           poller.join(member);
         }
-        recheck = setInterval(() => void recheckSubscriber(member, () => this.#sharedCheck(request)), this.#options.recheckMs);
-        recheck.unref?.();
+        this.#recheckLater(member, request);
         await run(member, poller, build, push, () => stopped);
         stop();
       } catch (error) {
         stop(error instanceof Error ? error : new Error(String(error)));
       } finally {
-        clearInterval(recheck);
+        this.#recheckNoMore(member);
         poller?.leave(member);
         this.#streams.delete(stop);
         this.#subscribers -= 1;
       }
     });
+  }
+
+  /**
+   * Checks `member` again within every `recheckMs` until it leaves. One timer for the hub, not one per
+   * subscriber: a subscriber is checked at most `recheckMs` after the last check (its first may come
+   * sooner), and subscribers sharing a credential share the read (AccessChecks).
+   */
+  #recheckLater(member: Member, request: WatchRequest): void {
+    this.#rechecked.set(member, request);
+    if (this.#recheckTimer) return;
+    this.#recheckTimer = setInterval(() => {
+      for (const [subscriber, watched] of this.#rechecked) void recheckSubscriber(subscriber, () => this.#sharedCheck(watched));
+    }, this.#options.recheckMs);
+    this.#recheckTimer.unref?.();
+  }
+
+  #recheckNoMore(member: Member): void {
+    this.#rechecked.delete(member);
+    if (this.#rechecked.size > 0 || !this.#recheckTimer) return;
+    clearInterval(this.#recheckTimer);
+    this.#recheckTimer = undefined;
   }
 
   /** One cheap upstream read with the subscriber's own credential: it may see the build, or it gets the error. */

@@ -39,7 +39,8 @@ export interface WebSocketTransportOptions {
 
 interface Extra {
   socket: WebSocket;
-  request: IncomingMessage;
+  /** The upgrade request, until `connection_init` has read its headers (then dropped: a socket lives long). */
+  request: IncomingMessage | undefined;
   /** The socket's credentials as headers, checked once at `connection_init`. */
   headers?: Headers;
   /** The last `buildTrace.nextOffset` each trace subscription delivered, to resume from after its error. */
@@ -64,7 +65,8 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
     execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
     subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
     onConnect(ctx) {
-      const headers = socketHeaders(ctx.extra.request, ctx.connectionParams ?? {});
+      const headers = socketHeaders(ctx.extra.request!, ctx.connectionParams ?? {});
+      ctx.extra.request = undefined;
       if (typeof headers === 'string') {
         // The header's name and what is wrong with it; never its value.
         logger.warn({ event: 'ws_refused', problem: headers }, 'WebSocket connection refused: bad credential');
@@ -130,6 +132,21 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
     handleProtocols,
     ...(options.verifyClient && { verifyClient: options.verifyClient }),
   });
+  // One keep-alive timer for every socket: a socket that has not answered the last ping is dropped.
+  const answered = new WeakSet<WebSocket>();
+  function onPong(this: WebSocket) {
+    answered.add(this);
+  }
+  const keepAlive = setInterval(() => {
+    for (const socket of webSockets.clients) {
+      if (!answered.delete(socket)) {
+        socket.terminate();
+        continue;
+      }
+      if (socket.readyState === socket.OPEN) socket.ping();
+    }
+  }, options.keepAliveMs ?? 12_000);
+  keepAlive.unref();
   webSockets.on('error', (error) => logger.error({ event: 'ws_server_error', err: safeError(error) }, 'WebSocket server error'));
   webSockets.on('connection', (socket, request) => {
     const internalError = (error: unknown) => {
@@ -142,13 +159,8 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       if (error.code?.startsWith('WS_ERR_')) logger.info({ event: 'ws_protocol_error', code: error.code }, 'WebSocket closed: protocol error');
       else internalError(error);
     });
-    let alive = true;
-    socket.on('pong', () => (alive = true));
-    const keepAlive = setInterval(() => {
-      if (!alive) return socket.terminate();
-      alive = false;
-      socket.ping();
-    }, options.keepAliveMs ?? 12_000);
+    answered.add(socket);
+    socket.on('pong', onPong);
     const closed = graphqlWs.opened(
       {
         protocol: socket.protocol,
@@ -166,7 +178,6 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       { socket, request, offsets: new Map() },
     );
     socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
       void closed(code, String(reason));
     });
   });
@@ -174,6 +185,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
   return {
     async close(graceMs) {
       await drained(() => [...contexts].every((ctx) => Object.keys(ctx.subscriptions).length === 0), graceMs);
+      clearInterval(keepAlive);
       for (const socket of webSockets.clients) socket.close(1001, 'Going away');
       await new Promise<void>((resolve) => webSockets.close(() => resolve()));
     },
