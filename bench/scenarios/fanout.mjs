@@ -171,6 +171,11 @@ export async function runFanout(opts) {
     const perSubscriber = (mib) => (mib === undefined || !subs.connected ? undefined : ((mib - rss.idle) * 1024) / subs.connected);
     const delayBar = opts.pollMs + 500;
     const pollsPerInterval = tracePolls / intervals;
+    // Chunks that reached subscribers within the window (arrivals are [time, nextOffset] pairs, flattened).
+    const delivered = results.reduce((n, r) => {
+      for (let i = 0; i < r.arrivals.length; i += 2) if (r.arrivals[i] >= from && r.arrivals[i] <= to) n++;
+      return n;
+    }, 0);
 
     const text = table(
       ['measure', 'value', 'bar'],
@@ -211,6 +216,11 @@ export async function runFanout(opts) {
             const rest = Math.max(0, machine1 - machine0 - gw - simCpu - workers - probeCpu);
             return [gw, simCpu, workers, probeCpu, rest].map((s) => fmt.pct(s / (windowMs / 1000))).join(' · ');
           })(),
+          '',
+        ],
+        [
+          'chunks delivered in window, and the gateway\'s CPU per chunk delivered',
+          `${fmt.int(delivered)} (${fmt.int(delivered / (windowMs / 1000))}/s); ${fmt.int(((cpu1 - cpu0) * 1e6) / Math.max(1, delivered))} µs each`,
           '',
         ],
         ['streams completed (`complete: true`)', `${completed} / ${results.length}`, ''],
