@@ -23,7 +23,8 @@ const FLAGS = {
   rounds: { default: '1', help: 'rounds of all three targets; each figure is taken from the quietest round (single, list)' },
   builds: { default: '100000', help: 'simulator --builds for single and list' },
   ids: { default: '1000', help: 'distinct builds the single-build requests rotate over' },
-  subscribers: { default: '', help: 'SSE subscribers (fanout; default 1000 per replica)' },
+  subscribers: { default: '', help: 'trace subscribers (fanout; default 1000 per replica)' },
+  transports: { default: 'sse+ws', help: 'fanout (one replica): sse, ws (graphql-ws) or sse+ws (half each)' },
   replicas: { default: '1', help: 'fanout: gateway processes sharing one redis-server of the bench\'s own (1: one gateway, no Redis)' },
   'kill-at': { default: '0', help: 'fanout --replicas ≥ 2: SIGKILL the lease holder this many seconds into the window (0: never)' },
   tokens: { default: '10', help: 'distinct tokens the subscribers use (fanout)' },
@@ -31,7 +32,7 @@ const FLAGS = {
   workers: { default: '4', help: 'worker processes the subscribers are spread over (fanout)' },
   'poll-ms': { default: '500', help: 'the gateway\'s trace.pollIntervalMs (fanout, bigtrace)' },
   'tick-ms': { default: '100', help: 'simulator --tick-ms (fanout, bigtrace)' },
-  'bytes-per-tick': { default: '', help: 'log bytes the fanout job appends per tick (default 2048; 512 with --replicas ≥ 2)' },
+  'bytes-per-tick': { default: '', help: 'log bytes the fanout job appends per tick (default 2048, × 1000 / subscribers above 1,000; 512 with --replicas ≥ 2)' },
   'big-bytes': { default: '209715200', help: 'size of the bigtrace and logsearch logs (bytes)' },
   'big-bytes-per-tick': { default: '8388608', help: 'bytes the bigtrace log grows per tick' },
   'big-timeout': { default: '600', help: 'seconds a bigtrace run may take before it is abandoned' },
@@ -102,6 +103,7 @@ const opts = {
   workers: Math.max(1, number('workers')),
   pollMs: number('poll-ms'),
   tickMs: number('tick-ms'),
+  transports: v.transports,
 
   bigBytes: number('big-bytes'),
   bigBytesPerTick: number('big-bytes-per-tick'),
@@ -121,7 +123,11 @@ const opts = {
 // Not given: 1,000 per replica (the issue's 3,000 for --replicas 3).
 opts.subscribers = v.subscribers === '' ? 1000 * opts.replicas : number('subscribers');
 // 3,000 subscribers each sent 20 KiB/s saturate two cores by themselves (bench/README.md, fanout --replicas).
-opts.bytesPerTick = v['bytes-per-tick'] === '' ? (opts.replicas > 1 ? 512 : 2048) : number('bytes-per-tick');
+// Above 1,000 subscribers on one gateway, the same bytes per second in total as 1,000 × 2,048 B (10,000 at
+// 20 KiB/s each would take both cores for the load workers alone).
+opts.bytesPerTickReduced = v['bytes-per-tick'] === '' && opts.replicas === 1 && opts.subscribers > 1000;
+opts.bytesPerTick =
+  v['bytes-per-tick'] !== '' ? number('bytes-per-tick') : opts.replicas > 1 ? 512 : opts.bytesPerTickReduced ? Math.max(16, Math.round((2048 * 1000) / opts.subscribers)) : 2048;
 if (opts.killAt > 0 && opts.replicas < 2) {
   process.stderr.write('--kill-at needs --replicas 2 or more: the killed replica\'s subscribers resume on another\n');
   process.exit(2);

@@ -1,43 +1,152 @@
 /**
- * Start-up time: milliseconds from spawning the CLI to its "GraphiQL at" line (the gateway listening,
- * the embedded simulator started), for `node dist/main.js` and for `npm start` (which adds npm and the
- * staleness check). Runs each command RUNS times (default 5), alternating, and prints the median.
- * Build first (`npm run build`): this measures a start after the first build, not the build.
+ * Start-up time, with dist/ built: milliseconds from spawning the CLI to GraphiQL answering, for
+ * `node dist/main.js` and for `npm start` (which adds npm and the staleness check). "Answering": the
+ * "GraphiQL at <url>" line has been printed (the gateway listening, the embedded simulator started) and
+ * a GET of that URL with `accept: text/html` has been answered 200 with the whole page read: as a
+ * browser asks (`accept-encoding: gzip, deflate, br`: the bar) and uncompressed (`identity`), each on a
+ * fresh start. The page is rendered and compressed on its first request, so the line alone comes earlier
+ * than a browser's first view; both times are printed. Each (command, way of asking) runs RUNS times
+ * (default 5), alternating, and the medians are printed.
  *
- *   node bench/startup.mjs [RUNS]
+ *   node bench/startup.mjs [RUNS] [--no-record]
+ *
+ * Builds first when a source is newer than dist/ (scripts/build-if-stale.mjs, untimed): this measures a
+ * start after the build, not the build. Appends its table to bench/RESULTS.md unless `--no-record`.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { REPOSITORY, buildIfStale } from '../scripts/build-if-stale.mjs';
+import { waitQuiet } from './lib/procs.mjs';
+import { record, table } from './lib/report.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const runs = Number(process.argv[2] ?? 5);
+const root = REPOSITORY;
+const args = process.argv.slice(2);
+const write = !args.includes('--no-record');
+const runs = Number(args.find((a) => !a.startsWith('--')) ?? 5);
+if (!Number.isInteger(runs) || runs < 1) {
+  process.stderr.write(`RUNS must be a positive integer, got ${args[0]}\n`);
+  process.exit(2);
+}
+const TARGET_MS = 1500;
+/** Bounds: one start may take this long before it counts as failed. */
+const START_TIMEOUT_MS = 30_000;
 const commands = {
   'node dist/main.js --port 0': ['node', ['dist/main.js', '--port', '0']],
   'npm start -- --port 0': ['npm', ['start', '--', '--port', '0']],
 };
 
-/** One start: the ms until the line, then SIGTERM to the whole process group (npm, sh and node). */
-function timeOneStart([command, args]) {
+/** GET `url` as a browser opening GraphiQL; resolves with the status, headers and the whole (decoded) page. */
+function getPage(url, acceptEncoding) {
   return new Promise((resolve, reject) => {
-    const spawned = performance.now();
-    const child = spawn(command, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    let listening = false;
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (listening || !out.includes('GraphiQL at')) return;
-      listening = true;
-      const ms = performance.now() - spawned;
-      child.once('exit', () => resolve(ms));
-      process.kill(-child.pid, 'SIGTERM');
+    const request = http.get(url, { headers: { accept: 'text/html,application/xhtml+xml', 'accept-encoding': acceptEncoding }, agent: false }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
     });
-    child.once('exit', (code) => listening || reject(new Error(`${command} exited (${code}) before listening:\n${out}`)));
+    request.on('error', reject);
+    request.setTimeout(START_TIMEOUT_MS, () => request.destroy(new Error(`no answer from ${url} within ${START_TIMEOUT_MS} ms`)));
   });
 }
 
-const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
-for (let run = 0; run < runs; run++) for (const [name, command] of Object.entries(commands)) times[name].push(await timeOneStart(command));
-for (const [name, ms] of Object.entries(times)) {
-  ms.sort((a, b) => a - b);
-  console.log(`${name.padEnd(28)} median ${ms[Math.floor(ms.length / 2)].toFixed(0)} ms  (${ms.map((t) => t.toFixed(0)).join(', ')})`);
+function decode({ headers, body }) {
+  const encoding = headers['content-encoding'];
+  if (encoding === 'br') return brotliDecompressSync(body);
+  if (encoding === 'gzip') return gunzipSync(body);
+  if (encoding === 'deflate') return inflateSync(body);
+  return body;
 }
+
+/** One start: ms to the line and to the page, then SIGTERM to the whole process group (npm, sh and node). */
+function timeOneStart([command, argv], acceptEncoding) {
+  return new Promise((resolve, reject) => {
+    const spawned = performance.now();
+    const child = spawn(command, argv, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let seen = false;
+    let settled = false;
+    const stop = (outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.once('exit', () => outcome());
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        outcome();
+      }
+    };
+    const timer = setTimeout(() => stop(() => reject(new Error(`${command} not answering within ${START_TIMEOUT_MS} ms:\n${out}`))), START_TIMEOUT_MS);
+    child.stdout.on('data', async (chunk) => {
+      out += chunk;
+      const match = /GraphiQL at (http:\/\/\S+)/.exec(out);
+      if (seen || !match) return;
+      seen = true;
+      const lineMs = performance.now() - spawned;
+      try {
+        const page = await getPage(match[1], acceptEncoding);
+        const pageMs = performance.now() - spawned;
+        const html = decode(page).toString('utf8');
+        if (page.status !== 200 || !String(page.headers['content-type']).startsWith('text/html') || !/graphiql/i.test(html)) {
+          throw new Error(`GET ${match[1]} answered ${page.status} ${page.headers['content-type']}, not GraphiQL`);
+        }
+        stop(() => resolve({ lineMs, pageMs, encoding: page.headers['content-encoding'] ?? 'identity', bytes: page.body.length }));
+      } catch (error) {
+        stop(() => reject(error));
+      }
+    });
+    child.once('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(new Error(`${command} exited (${code}) before GraphiQL answered:\n${out}`));
+      }
+    });
+  });
+}
+
+const built = buildIfStale(root);
+if (built !== 0) {
+  process.stderr.write(`the build failed (${built}): nothing to measure\n`);
+  process.exit(1);
+}
+
+/** As a browser asks (the bar), and as curl asks (no compression: what the page costs without it). */
+const ENCODINGS = { browser: 'gzip, deflate, br', identity: 'identity' };
+/** On a shared machine: before each start, up to this many seconds for other processes to go idle. */
+const QUIET_WAIT_S = 10;
+const times = {};
+const waits = [];
+for (let run = 0; run < runs; run++) {
+  for (const [name, command] of Object.entries(commands)) {
+    for (const [kind, acceptEncoding] of Object.entries(ENCODINGS)) {
+      waits.push(await waitQuiet([], { maxSeconds: QUIET_WAIT_S }));
+      (times[`${name}|${kind}`] ??= []).push(await timeOneStart(command, acceptEncoding));
+    }
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+const rows = Object.entries(times).map(([key, samples]) => {
+  const [name, kind] = key.split('|');
+  const page = median(samples.map((s) => s.pageMs));
+  return [
+    `\`${name}\`, ${kind === 'browser' ? `as a browser asks (\`accept-encoding: ${ENCODINGS.browser}\`)` : 'uncompressed (`accept-encoding: identity`)'}`,
+    median(samples.map((s) => s.lineMs)).toFixed(0),
+    page.toFixed(0),
+    samples.map((s) => s.pageMs.toFixed(0)).join(', '),
+    `${samples[0].encoding}, ${(samples[0].bytes / 2 ** 20).toFixed(1)} MiB`,
+    name.startsWith('npm start') && kind === 'browser' ? `< ${TARGET_MS} ms (${page < TARGET_MS ? 'met' : 'NOT met'})` : '',
+  ];
+});
+const text = table(['command', '"GraphiQL at" line, median ms', 'GraphiQL answered, median ms', 'answered, each run (ms)', 'page as sent', 'bar'], rows);
+const notes = [
+  `Before each start the bench waited up to ${QUIET_WAIT_S} s for the rest of the machine to use < 15% of a core: ${waits.filter((w) => w.quiet).length} of ${waits.length} times it was.`,
+  `${runs} starts of each command and way of asking, alternating, from spawn; "answered": a GET of the printed URL with \`accept: text/html\` answered 200 with the GraphiQL page, read to the end (the page is rendered, and compressed for the encoding asked, on its first request). The bar is the browser's row for \`npm start\`. dist/ was current (scripts/build-if-stale.mjs, untimed, before the first start).`,
+];
+process.stdout.write(`${text}\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+record({ scenario: 'startup', text, notes }, { write });

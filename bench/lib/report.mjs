@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ROOT } from './procs.mjs';
 
 export const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -59,7 +59,8 @@ export function commitLine() {
 export function commandLine() {
   const args = process.argv.slice(2).join(' ');
   if (process.env.npm_lifecycle_event?.startsWith('bench')) return `npm run bench${args ? ` -- ${args}` : ''}`;
-  return `node bench/run.mjs${args ? ` ${args}` : ''}`;
+  const script = process.argv[1] ? relative(ROOT, process.argv[1]) : 'bench/run.mjs';
+  return `node ${script}${args ? ` ${args}` : ''}`;
 }
 
 const HEADER = `# Benchmark results

@@ -1,12 +1,14 @@
 /**
- * Spreads SSE subscribers over forked worker processes (sse-worker.mjs) so that the load driver is not
- * one event loop, and gathers what each subscriber received.
+ * Spreads trace subscribers over forked worker processes (sse-worker.mjs, or ws-worker.mjs for graphql-ws)
+ * so that the load driver is not one event loop, and gathers what each subscriber received.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, track } from './procs.mjs';
 
 const WORKER = join(ROOT, 'bench', 'lib', 'sse-worker.mjs');
+/** The graphql-ws load worker (same protocol and results as sse-worker.mjs). */
+export const WS_WORKER = join(ROOT, 'bench', 'lib', 'ws-worker.mjs');
 
 /**
  * Starts `subscribers` (`[{index, token, variables}]`) over `workers` processes (`worker`: the script
@@ -15,6 +17,7 @@ const WORKER = join(ROOT, 'bench', 'lib', 'sse-worker.mjs');
  * or after `stop()`), `stop()`, and `connected`/`failed` counts.
  */
 export async function startSubscribers({ url, query, subscribers, workers, concurrency = 25, arrivals = false, readyTimeoutMs = 180_000, onProgress, worker = WORKER, extra = {} }) {
+  worker ??= WORKER;
   const count = Math.max(1, Math.min(workers, subscribers.length));
   const shares = Array.from({ length: count }, () => []);
   subscribers.forEach((sub, i) => shares[i % count].push(sub));
@@ -70,6 +73,37 @@ export async function startSubscribers({ url, query, subscribers, workers, concu
       }
     },
   };
+}
+
+/**
+ * Several pools at once (`startSubscribers` options each, e.g. one per transport), as one: the same
+ * `connected`, `failed`, `pids`, `results()` (each result tagged with its pool's `transport`) and `stop()`.
+ */
+export async function startPools(optionsList) {
+  const settled = await Promise.allSettled(optionsList.map((options) => startSubscribers(options)));
+  const pools = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+  const failure = settled.find((s) => s.status === 'rejected');
+  const combined = {
+    get connected() {
+      return sum(pools.map((p) => p.connected));
+    },
+    get failed() {
+      return sum(pools.map((p) => p.failed));
+    },
+    pids: pools.flatMap((p) => p.pids),
+    async results() {
+      const lists = await Promise.all(pools.map((p) => p.results()));
+      return lists.flatMap((list, i) => list.map((r) => ({ ...r, transport: optionsList[i].transport ?? (optionsList[i].worker === WS_WORKER ? 'ws' : 'sse') })));
+    },
+    stop() {
+      for (const p of pools) p.stop();
+    },
+  };
+  if (failure) {
+    combined.stop();
+    throw failure.reason;
+  }
+  return combined;
 }
 
 function sum(values) {
