@@ -53,3 +53,34 @@ export async function recheck(subscriber: CheckedSubscriber, check: () => Promis
     }
   }
 }
+
+/**
+ * The subscribers of one hub to check again, each within every `recheckMs` until it leaves: one timer
+ * for them all, not one per subscriber (a subscriber is checked at most `recheckMs` after the last check;
+ * its first may come sooner), and subscribers sharing a credential share the read (AccessChecks).
+ */
+export class Rechecks {
+  readonly #recheckMs: number;
+  readonly #subscribers = new Map<CheckedSubscriber, () => Promise<unknown>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(recheckMs: number) {
+    this.#recheckMs = recheckMs;
+  }
+
+  add(subscriber: CheckedSubscriber, check: () => Promise<unknown>): void {
+    this.#subscribers.set(subscriber, check);
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      for (const [each, again] of this.#subscribers) void recheck(each, again);
+    }, this.#recheckMs);
+    this.#timer.unref?.();
+  }
+
+  remove(subscriber: CheckedSubscriber): void {
+    this.#subscribers.delete(subscriber);
+    if (this.#subscribers.size > 0 || !this.#timer) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -10,7 +10,7 @@ import { credentialDigest } from '../upstreams/credential-digest.js';
 import type { BuildModel, Credential, TraceChunkModel, TraceSlice } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
-import { AccessChecks, recheck as recheckSubscriber } from './access-checks.js';
+import { AccessChecks, Rechecks } from './access-checks.js';
 import { Channel } from './channel.js';
 import type { TraceCluster } from './cluster.js';
 import { type BuildAddress, BuildPoller, type PollerMember, type PollerOptions } from './poller.js';
@@ -83,9 +83,8 @@ export class TraceHub {
   readonly #cluster: TraceCluster | undefined;
   #closed = false;
   #subscribers = 0;
-  /** The subscribers to check again, each with its request: one timer checks them all every `recheckMs`. */
-  readonly #rechecked = new Map<Member, WatchRequest>();
-  #recheckTimer: NodeJS.Timeout | undefined;
+  /** The subscribers to check again: one timer checks them all every `recheckMs`. */
+  readonly #rechecks: Rechecks;
 
   /** `cluster`: the replicas sharing Redis, so that one of them polls each watched build for all. */
   constructor(options: Partial<TraceHubOptions> = {}, cluster?: TraceCluster) {
@@ -95,6 +94,7 @@ export class TraceHub {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`trace hub option ${name} must be a positive number, got ${value}`);
     }
     this.#checks = new AccessChecks(this.#options.recheckMs);
+    this.#rechecks = new Rechecks(this.#options.recheckMs);
   }
 
   get stats(): { pollers: number; subscribers: number; polls: number; leases?: { held: number; followed: number } } {
@@ -223,39 +223,18 @@ export class TraceHub {
           poller = this.#pollerFor(request, build, offset ?? 0);
           poller.join(member);
         }
-        this.#recheckLater(member, request);
+        this.#rechecks.add(member, () => this.#sharedCheck(request));
         await run(member, poller, build, push, () => stopped);
         stop();
       } catch (error) {
         stop(error instanceof Error ? error : new Error(String(error)));
       } finally {
-        this.#recheckNoMore(member);
+        this.#rechecks.remove(member);
         poller?.leave(member);
         this.#streams.delete(stop);
         this.#subscribers -= 1;
       }
     });
-  }
-
-  /**
-   * Checks `member` again within every `recheckMs` until it leaves. One timer for the hub, not one per
-   * subscriber: a subscriber is checked at most `recheckMs` after the last check (its first may come
-   * sooner), and subscribers sharing a credential share the read (AccessChecks).
-   */
-  #recheckLater(member: Member, request: WatchRequest): void {
-    this.#rechecked.set(member, request);
-    if (this.#recheckTimer) return;
-    this.#recheckTimer = setInterval(() => {
-      for (const [subscriber, watched] of this.#rechecked) void recheckSubscriber(subscriber, () => this.#sharedCheck(watched));
-    }, this.#options.recheckMs);
-    this.#recheckTimer.unref?.();
-  }
-
-  #recheckNoMore(member: Member): void {
-    this.#rechecked.delete(member);
-    if (this.#rechecked.size > 0 || !this.#recheckTimer) return;
-    clearInterval(this.#recheckTimer);
-    this.#recheckTimer = undefined;
   }
 
   /** One cheap upstream read with the subscriber's own credential: it may see the build, or it gets the error. */

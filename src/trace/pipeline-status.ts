@@ -12,7 +12,7 @@ import type { Credential, PipelineModel } from '../model.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { Channel } from './channel.js';
-import { AccessChecks, recheck as recheckSubscriber } from './access-checks.js';
+import { AccessChecks, Rechecks } from './access-checks.js';
 
 export interface PipelineStatusOptions {
   /** ms between polls after a change. @default 1000 */
@@ -167,6 +167,8 @@ export class PipelineStatusHub {
   readonly #options: PipelineStatusOptions;
   readonly #pollers = new Map<string, PipelinePoller>();
   readonly #checks: AccessChecks<PipelineModel>;
+  /** The subscribers to check again: one timer checks them all every `recheckMs`. */
+  readonly #rechecks: Rechecks;
   readonly #streams = new Set<(error?: Error) => void>();
   #subscribers = 0;
   #closed = false;
@@ -177,6 +179,7 @@ export class PipelineStatusHub {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`pipeline status option ${name} must be a positive number, got ${value}`);
     }
     this.#checks = new AccessChecks(this.#options.recheckMs);
+    this.#rechecks = new Rechecks(this.#options.recheckMs);
   }
 
   get stats(): { pollers: number; subscribers: number; polls: number } {
@@ -198,7 +201,6 @@ export class PipelineStatusHub {
       this.#streams.add(stop);
       this.#subscribers += 1;
       let poller: PipelinePoller | undefined;
-      let recheck: NodeJS.Timeout | undefined;
       try {
         const start = await this.#sharedCheck(request);
         if (stopped) return;
@@ -206,8 +208,7 @@ export class PipelineStatusHub {
         if (TERMINAL_STATUSES.has(start.status ?? 'CREATED')) return stop();
         poller = this.#pollerFor(request, start);
         poller.join(member);
-        recheck = setInterval(() => void recheckSubscriber(member, () => this.#sharedCheck(request)), this.#options.recheckMs);
-        recheck.unref?.();
+        this.#rechecks.add(member, () => this.#sharedCheck(request));
         // Only what the poller reads after this subscriber joined is news to it: a poller started
         // earlier may hold an older state than the subscriber's own check just read.
         let seen = poller.version;
@@ -230,7 +231,7 @@ export class PipelineStatusHub {
       } catch (error) {
         stop(error instanceof Error ? error : new Error(String(error)));
       } finally {
-        clearInterval(recheck);
+        this.#rechecks.remove(member);
         poller?.leave(member);
         this.#streams.delete(stop);
         this.#subscribers -= 1;
