@@ -168,7 +168,18 @@ describe('GraphiQL in Chromium', () => {
         for (const match of (pane as HTMLElement).innerText.replace(/\u00a0/g, ' ').matchAll(/"nextOffset": (\d+)/g)) offsets.add(match[1]!);
       }).observe(pane, { subtree: true, childList: true, characterData: true });
     });
-    await page.locator('.graphiql-execute-button').click();
+    // GraphiQL takes the tab's operation name from its editor a moment after the switch: a click before
+    // that runs with the last tab's name ("Cannot infer operation …") and sends nothing, so it is made again.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const subscribed = page
+        .waitForRequest((request) => request.url().startsWith(url) && /buildTrace/.test(request.url() + (request.postData() ?? '')), { timeout: 3_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      await page.locator('.graphiql-execute-button').click();
+      if (await subscribed) break;
+    }
     await expect.poll(resultText, { timeout: 15_000 }).toMatch(/"lines": \[\s*"/);
     await expect.poll(() => page.evaluate(() => (window as unknown as { liveOffsets: Set<string> }).liveOffsets.size), { timeout: 15_000 }).toBeGreaterThan(2);
     expect(await resultText()).toContain('"complete": false');
