@@ -133,8 +133,9 @@ describe('Build.logSearch', () => {
     const result = await search({ pattern: '(a+)+$', regex: true }, id);
     const ms = performance.now() - started;
     expect(result.matches.map((m: any) => [m.lineNumber, m.column, m.length, m.line.length])).toEqual([[2, 0, 50_000, 4096]]);
-    // Backtracking needs 2^n steps for the 200,000 a's before "!"; RE2 needs one pass.
-    expect(ms).toBeLessThan(3000);
+    // Backtracking needs 2^n steps for the 200,000 a's before "!" (it never ends); RE2 needs one pass
+    // (~0.3 s here). The bound only tells the two apart, with room for a machine busy with other suites.
+    expect(ms).toBeLessThan(15_000);
     const literal = await search({ pattern: '(a+)+$' }, id);
     expect(literal.matches.map((m: any) => m.lineNumber)).toEqual([3]);
   });
