@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { onSseEvents } from './sse-events.mjs';
+import { openAll } from './trace-subscriber.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
@@ -223,26 +224,12 @@ process.on('message', async (message) => {
   const { query, concurrency = 25, arrivals = false, urls } = message;
   subscribers = message.subscribers.map((spec) => new Subscriber(spec, urls));
   const endings = [];
-  let connected = 0;
-  let failed = 0;
-  const progress = setInterval(() => process.send({ type: 'progress', connected, failed }), 250);
-  // At most `concurrency` first subscriptions waiting for their response head at once.
-  let next = 0;
-  const lane = async () => {
-    while (next < subscribers.length) {
-      const sub = subscribers[next++];
-      let onHead;
-      const headed = new Promise((resolve) => (onHead = resolve));
-      endings.push(run(sub, query, arrivals, onHead));
-      const status = await headed;
-      if (status === 200) connected++;
-      else failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, subscribers.length) }, lane));
-  clearInterval(progress);
-  process.send({ type: 'progress', connected, failed });
-  process.send({ type: 'ready' });
+  await openAll(subscribers.length, concurrency, async (i) => {
+    let onHead;
+    const headed = new Promise((resolve) => (onHead = resolve));
+    endings.push(run(subscribers[i], query, arrivals, onHead));
+    return (await headed) === 200;
+  });
   await Promise.all(endings);
   report();
 });

@@ -78,6 +78,28 @@ export class Subscriber {
 }
 
 /**
+ * Opens `count` subscriptions, at most `concurrency` of them waiting to be open at once, telling the
+ * bench how many are open or failed as it goes, then that all are. `open(i)` resolves whether the
+ * i-th subscription is open.
+ */
+export async function openAll(count, concurrency, open) {
+  let connected = 0;
+  let failed = 0;
+  const progress = setInterval(() => process.send({ type: 'progress', connected, failed }), 250);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      if (await open(next++)) connected++;
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  clearInterval(progress);
+  process.send({ type: 'progress', connected, failed });
+  process.send({ type: 'ready' });
+}
+
+/**
  * Runs this process as a load worker: `subscribe(sub, {url, query, variables, arrivals})` opens one
  * subscription and returns `{connected, ended}` (promises: the subscription is open or has failed; the
  * stream has ended), setting `sub.connected` and `sub.cancel`.
@@ -101,26 +123,13 @@ export function runWorker(subscribe) {
     const { url, query, concurrency = 25, arrivals = false } = message;
     subscribers = message.subscribers.map((s) => new Subscriber(s.index, s.token));
     const endings = [];
-    let connected = 0;
-    let failed = 0;
-    const progress = setInterval(() => process.send({ type: 'progress', connected, failed }), 250);
-    // At most `concurrency` subscriptions waiting to be open at once.
-    let next = 0;
-    const lane = async () => {
-      while (next < subscribers.length) {
-        const i = next++;
-        const sub = subscribers[i];
-        const opened = subscribe(sub, { url, query, variables: message.subscribers[i].variables, arrivals });
-        endings.push(opened.ended);
-        await opened.connected;
-        if (sub.connected) connected++;
-        else failed++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, subscribers.length) }, lane));
-    clearInterval(progress);
-    process.send({ type: 'progress', connected, failed });
-    process.send({ type: 'ready' });
+    await openAll(subscribers.length, concurrency, async (i) => {
+      const sub = subscribers[i];
+      const opened = subscribe(sub, { url, query, variables: message.subscribers[i].variables, arrivals });
+      endings.push(opened.ended);
+      await opened.connected;
+      return sub.connected;
+    });
     await Promise.all(endings);
     report();
   });
