@@ -1,8 +1,18 @@
 /**
  * UTF-8 character boundaries, the one place that knows them: every window, cut and split of a log in
  * bytes (upstream reads, the trace hub's ring, subscriber pieces) moves its ends with `toBoundary`.
- * Neutral ground: imports nothing, so both `upstreams/` and `trace/` may use it.
+ * Neutral ground: imports only Node's own `buffer`, so both `upstreams/` and `trace/` may use it.
  */
+import { isAscii } from 'node:buffer';
+
+/**
+ * The text of UTF-8 bytes. Upstream JSON is nearly always ASCII, and an ASCII buffer read as latin1
+ * gives the same string about ten times faster than UTF-8 decoding (no validation; V8 makes a one-byte
+ * string straight from it); anything else is decoded as UTF-8 (invalid sequences become U+FFFD, as before).
+ */
+export function decodeUtf8(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+}
 
 /** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */
 export const isContinuation = (byte: number | undefined): boolean => byte !== undefined && (byte & 0xc0) === 0x80;

@@ -23,6 +23,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './errors.js';
+import { decodeUtf8 } from '../utf8.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, retryDelay } from './retry-policy.js';
 import type { CallContext } from './types.js';
 import {
@@ -330,7 +331,7 @@ export class UpstreamHttp {
     let text: string | undefined;
     if (Number.isInteger(length) && length <= this.#maxJsonBytes) {
       charge(length);
-      text = await body.text();
+      text = decodeUtf8(Buffer.from(await body.arrayBuffer()));
     } else {
       text = await readBounded(body, this.#maxJsonBytes, charge);
     }
@@ -405,5 +406,5 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number,
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks, size));
 }
