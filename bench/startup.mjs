@@ -92,7 +92,7 @@ function timeOneStart([command, argv], acceptEncoding) {
           throw new Error(`GET ${match[1]} answered ${page.status} ${page.headers['content-type']}, not GraphiQL`);
         }
         // What a browser loads before it can show GraphiQL: the page, then the script, styles and icon it links.
-        const linked = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1], match[1]).href);
+        const linked = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].filter((m) => !m[1].startsWith('data:')).map((m) => new URL(m[1], match[1]).href);
         const assets = await Promise.all(linked.map((address) => getPage(address, acceptEncoding)));
         const failed = assets.findIndex((asset) => asset.status !== 200);
         if (failed >= 0) throw new Error(`GET ${linked[failed]} answered ${assets[failed].status}`);
