@@ -17,8 +17,8 @@ const PACKAGES = [
     outputs: ['packages/simulator/dist/index.js', 'packages/simulator/dist/main.js'],
   },
   {
-    inputs: ['src', 'schema', 'codegen.yml', 'package.json', 'tsconfig.json', 'tsconfig.build.json'],
-    outputs: ['dist/main.js'],
+    inputs: ['src', 'schema', 'codegen.yml', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build-graphiql-assets.mjs'],
+    outputs: ['dist/main.js', 'dist/graphiql-assets/manifest.json'],
   },
 ];
 

@@ -132,7 +132,7 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     context: createContextFactory(config, registry, traceHub, pipelineHub, finishedCache) as never,
-    // Served by useGraphiQLPage below (compressed, with an ETag); yoga's own sends 9 MB as is.
+    // Served by useGraphiQLPage below (a small page that links the build's precompressed assets, with an ETag); yoga's own inlines 9 MB.
     graphiql: false,
     // Other origins get no CORS headers unless listed: the answers are made with the service credential.
     cors: corsFor(config.cors.origins),

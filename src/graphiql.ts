@@ -1,23 +1,20 @@
 /**
  * GraphiQL, served from the gateway's own assets (no CDN): the page is rendered once, with example
- * operations for each configured upstream kind preloaded as tabs, and sent compressed and revalidated.
+ * operations for each configured upstream kind preloaded as tabs, and sent compressed and revalidated;
+ * its script, CSS and icon are the files `npm run build` compressed (graphiql-assets.ts).
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
+import { type Encoding, type GraphiQLPageOptions, GRAPHIQL_ASSET_DIR, assetServer, loadGraphiQLAssets, pickEncoding, renderGraphiQLPage } from './graphiql-assets.js';
 import { encodeGlobalId } from './relay.js';
+
+export { type GraphiQLPageOptions, pickEncoding } from './graphiql-assets.js';
 
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
-/**
- * The first browser waits for the compression: brotli 5 takes ~0.4 s for the 9 MB page and sends 1.95 MB,
- * brotli 9 ~1.7 s for 1.86 MB (measured on this page); gzip 6 is as small as 9 at less than half the time.
- */
-const BROTLI_QUALITY = 5;
-const GZIP_LEVEL = 6;
 
 export function exampleQuery(config: GatewayConfig): string {
   const upstream = config.upstreams[0];
@@ -50,52 +47,36 @@ query RecentBuilds {
 `;
 }
 
-/** What the page is rendered with (yoga's GraphiQL options). */
-export type GraphiQLPageOptions = NonNullable<Parameters<typeof renderGraphiQL>[0]>;
-
 interface PageVariant {
   body: Uint8Array;
-  encoding?: 'br' | 'gzip';
-}
-
-/** The encoding to send for an `Accept-Encoding` header: brotli, then gzip, else none (q=0 refuses). */
-export function pickEncoding(acceptEncoding: string | null): 'br' | 'gzip' | undefined {
-  if (!acceptEncoding) return undefined;
-  const accepted = new Set<string>();
-  for (const part of acceptEncoding.toLowerCase().split(',')) {
-    const [name = '', ...params] = part.trim().split(';');
-    if (params.some((param) => /^\s*q\s*=\s*0(?:\.0*)?\s*$/.test(param))) continue;
-    accepted.add(name.trim());
-  }
-  if (accepted.has('br')) return 'br';
-  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
-  return undefined;
+  encoding?: Encoding;
 }
 
 /**
- * GraphiQL at `endpoint` for a GET that accepts `text/html`, as yoga would serve it, but rendered once
- * (the page inlines ~9 MB of assets), compressed once per encoding on first demand (9.1 MB: brotli 1.95 MB,
- * gzip 2.4 MB; off the event loop, in zlib's thread pool), and revalidated by ETag: a browser that has
- * the page gets 304. `no-cache` rather than a lifetime, since the page changes with the configuration.
- * The renderer module is loaded only here: its sources hold ~30 MB of the heap once loaded.
+ * GraphiQL at `endpoint` for a GET that accepts `text/html`, as yoga would serve it, but rendered once,
+ * compressed once per encoding on first demand (a few KB: milliseconds), and revalidated by ETag: a
+ * browser that has the page gets 304. `no-cache` rather than a lifetime, since the page changes with the
+ * configuration. Its assets, at `<endpoint>/graphiql-assets/<name>`, are sent as built (brotli, gzip or
+ * plain) and cached for a year: their names change with their content. A build without them fails here,
+ * at start-up.
  */
-export function useGraphiQLPage(endpoint: string, options: GraphiQLPageOptions): Plugin {
-  let page: Promise<{ etag: string; variants: Map<string, Promise<PageVariant>> }> | undefined;
-  const render = async () => {
-    const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-    const html = Buffer.from(renderGraphiQL(options));
+export function useGraphiQLPage(endpoint: string, options: GraphiQLPageOptions, assetDir = GRAPHIQL_ASSET_DIR): Plugin {
+  const assets = loadGraphiQLAssets(assetDir);
+  const assetBase = `${endpoint}/graphiql-assets`;
+  const serveAsset = assetServer(assets);
+  let page: { etag: string; variants: Map<string, Promise<PageVariant>> } | undefined;
+  const render = () => {
+    const html = Buffer.from(renderGraphiQLPage(options, assets, assetBase));
     const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`;
-    const variants = new Map<string, Promise<PageVariant>>([['identity', Promise.resolve({ body: html })]]);
-    return { etag, variants };
+    return { etag, variants: new Map<string, Promise<PageVariant>>([['identity', Promise.resolve({ body: html })]]) };
   };
-  const variantOf = (variants: Map<string, Promise<PageVariant>>, encoding: 'br' | 'gzip' | undefined): Promise<PageVariant> => {
+  const variantOf = (variants: Map<string, Promise<PageVariant>>, encoding: Encoding | undefined): Promise<PageVariant> => {
     const key = encoding ?? 'identity';
     let variant = variants.get(key);
     if (!variant) {
       const html = variants.get('identity')!;
       variant = html.then(async ({ body }) => ({
-        // Brotli's quality 11 takes seconds on 9 MB; 9 is within a few per cent of it at a fraction.
-        body: encoding === 'br' ? await brotli(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }) : await gzip(body, { level: GZIP_LEVEL }),
+        body: encoding === 'br' ? await brotli(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }) : await gzip(body, { level: 9 }),
         encoding,
       }));
       variants.set(key, variant);
@@ -104,10 +85,20 @@ export function useGraphiQLPage(endpoint: string, options: GraphiQLPageOptions):
   };
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (request.method !== 'GET' || !request.headers.get('accept')?.includes('text/html')) return;
+      if (request.method !== 'GET') return;
+      if (url.pathname.startsWith(`${assetBase}/`)) {
+        const reply = serveAsset(url.pathname.slice(assetBase.length + 1), request.headers.get('accept-encoding'));
+        if (!reply) return;
+        const { body, type, encoding } = await reply;
+        const headers: Record<string, string> = { 'content-type': type, 'content-length': String(body.length), 'cache-control': 'public, max-age=31536000, immutable', vary: 'Accept-Encoding' };
+        if (encoding) headers['content-encoding'] = encoding;
+        endResponse(new fetchAPI.Response(body as unknown as BodyInit, { status: 200, headers }));
+        return;
+      }
+      if (!request.headers.get('accept')?.includes('text/html')) return;
       if (url.pathname !== endpoint && url.pathname !== `${endpoint}/`) return;
       page ??= render();
-      const { etag, variants } = await page;
+      const { etag, variants } = page;
       const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', etag, 'cache-control': 'no-cache', vary: 'Accept-Encoding' };
       if (request.headers.get('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
         endResponse(new fetchAPI.Response(null, { status: 304, headers }));

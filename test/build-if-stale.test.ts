@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'build-if-stale.mjs');
-const OUTPUTS = ['dist/main.js', 'packages/simulator/dist/index.js', 'packages/simulator/dist/main.js'];
+const OUTPUTS = ['dist/main.js', 'dist/graphiql-assets/manifest.json', 'packages/simulator/dist/index.js', 'packages/simulator/dist/main.js'];
 
 let root: string;
 let clock = Date.now();
