@@ -8,10 +8,13 @@ import { isAscii } from 'node:buffer';
 /**
  * The text of UTF-8 bytes. Upstream JSON is nearly always ASCII, and an ASCII buffer read as latin1
  * gives the same string about ten times faster than UTF-8 decoding (no validation; V8 makes a one-byte
- * string straight from it); anything else is decoded as UTF-8 (invalid sequences become U+FFFD, as before).
+ * string straight from it); anything else is decoded as UTF-8 (invalid sequences become U+FFFD), without
+ * a leading byte-order mark, as undici's `body.text()` reads it.
  */
 export function decodeUtf8(bytes: Buffer): string {
-  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  const bom = bytes.length > 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return (bom ? bytes.subarray(3) : bytes).toString('utf8');
 }
 
 /** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */
