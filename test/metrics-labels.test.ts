@@ -49,6 +49,23 @@ describe('metric labels', () => {
     expect(after).not.toMatch(/Op_[0-9a-f]{24}|route="\/projects\/p[0-9a-f]{12}/);
   });
 
+  it('labels each run of one document by the operation chosen and by its own outcome', async () => {
+    // One text, two operations; the query run twice, answered and then failing (an unknown upstream).
+    const document = `query Listed($upstream: String!) { project(upstream: $upstream, id: "1") { name } } mutation Other { retryBuild(id: "x") { build { id } } }`;
+    const count = (text: string, operation: string, type: string, outcome: string) =>
+      Number(new RegExp(`operation_duration_seconds_count\\{operation="${operation}",type="${type}",outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const before = await metrics();
+    const post = (body: object) =>
+      fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: document, ...body }) });
+    await post({ operationName: 'Listed', variables: { upstream: 'gitlab' } });
+    await post({ operationName: 'Listed', variables: { upstream: 'no-such-upstream' } });
+    await post({ operationName: 'Other' });
+    const after = await metrics();
+    expect(count(after, 'Listed', 'query', 'ok') - count(before, 'Listed', 'query', 'ok')).toBe(1);
+    expect(count(after, 'Listed', 'query', 'error') - count(before, 'Listed', 'query', 'error')).toBe(1);
+    expect(count(after, 'other', 'mutation', 'error') - count(before, 'other', 'mutation', 'error')).toBe(1);
+  });
+
   it('maps every upstream path to a template, anything unknown to "other"', () => {
     expect(routeOf('/projects/my-project/jobs?page=2')).toBe('/projects/:id/jobs');
     expect(routeOf('/projects/group%2Fsub%2Fproject/jobs/42/trace')).toBe('/projects/:id/jobs/:id/trace');
