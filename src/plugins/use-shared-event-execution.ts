@@ -1,0 +1,143 @@
+/**
+ * Runs each subscription event, and replaces `@envelop/execute-subscription-event` (which gave every
+ * event of every subscriber a fresh scope and its own execution). Two kinds of operation:
+ *
+ * - Operations whose root field is in `sharedFields` (`buildTrace`: a TraceChunk and everything under it
+ *   is computed from the chunk alone, nothing is loaded with the subscriber's context) are executed once
+ *   per (event, document, operation name, variables), and every subscriber of that key gets the same
+ *   ExecutionResult, serialized once (`sharedJson`). The trace hub hands every subscriber at one offset
+ *   the same chunk object (trace/hub.ts `chunkOf`), so 10,000 watchers of a build cost one execution per
+ *   piece of log. It shares nothing across access rules: a subscriber only ever gets the result of an
+ *   event its own stream yielded, i.e. after its own access check and rechecks; the key holds the event
+ *   itself, never a credential's view of it.
+ * - Any other operation (`buildStatus`, whose Build has fields that load more, `pipelineStatus`) runs each
+ *   event for its subscriber alone with `eventContext(context)` merged in: fresh loaders per event, or a
+ *   status event would answer nested fields from the first event's cache.
+ */
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  Kind,
+  type SelectionSetNode,
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+} from 'graphql';
+import { type Plugin, isAsyncIterable, makeSubscribe, mapAsyncIterator } from 'graphql-yoga';
+
+export interface SharedEventExecutionOptions<TContext> {
+  /** Subscription root fields whose events' results depend on the event, the document and the variables alone. */
+  sharedFields: ReadonlySet<string>;
+  /** What each event of an unshared subscription gets in place of its context's fields (a fresh scope). */
+  eventContext: (context: TContext) => Partial<TContext>;
+}
+
+/** Shared results by event, then document, then operation name and variables. Held as long as the event is. */
+type ResultsByDocument = WeakMap<DocumentNode, Map<string, ExecutionResult | Promise<ExecutionResult>>>;
+
+/** The JSON of each shared result, made the first time a transport asks. */
+const serialized = new WeakMap<ExecutionResult, string>();
+const shared = new WeakSet<ExecutionResult>();
+
+/**
+ * The JSON of a shared result (undefined for any other): one string for every subscriber that gets it.
+ * graphql-ws' transport sends it as the payload; yoga's SSE asks through the result's `stringify`.
+ */
+export function sharedJson(result: unknown): string | undefined {
+  if (typeof result !== 'object' || result === null || !shared.has(result as ExecutionResult)) return undefined;
+  let json = serialized.get(result as ExecutionResult);
+  if (json === undefined) serialized.set(result as ExecutionResult, (json = JSON.stringify(result)));
+  return json;
+}
+
+/** Marks a result shared. Only results without errors: the transports rewrite errors per subscriber (codes, offsets). */
+function share(result: ExecutionResult): ExecutionResult {
+  if (result.errors?.length || isAsyncIterable(result)) return result;
+  shared.add(result);
+  // Yoga serializes a result with its `stringify` when it has one (graphql-jit's hook); not enumerable,
+  // so no copy of the result (`{...result}`) carries it to a different value.
+  Object.defineProperty(result, 'stringify', {
+    value: (value: unknown) => (value === result ? sharedJson(result)! : JSON.stringify(value)),
+  });
+  return result;
+}
+
+/** Names of the operation's root fields, through fragments. */
+function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, into: Set<string>, seen = new Set<string>()): Set<string> {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) into.add(selection.name.value);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) rootFields(document, selection.selectionSet, into, seen);
+    else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
+      if (fragment?.kind === Kind.FRAGMENT_DEFINITION) rootFields(document, fragment.selectionSet, into, seen);
+    }
+  }
+  return into;
+}
+
+export function useSharedEventExecution<TContext extends object>(options: SharedEventExecutionOptions<TContext>): Plugin {
+  const results = new WeakMap<object, ResultsByDocument>();
+  // Yoga hands the same DocumentNode for the same text: one walk per document and operation.
+  const shareable = new WeakMap<DocumentNode, Map<string, boolean>>();
+
+  function isShareable(document: DocumentNode, operationName: string | null | undefined): boolean {
+    let byName = shareable.get(document);
+    if (!byName) shareable.set(document, (byName = new Map()));
+    let answer = byName.get(operationName ?? '');
+    if (answer === undefined) {
+      const operation = getOperationAST(document, operationName);
+      const fields = operation ? rootFields(document, operation.selectionSet, new Set()) : new Set<string>();
+      answer = fields.size > 0 && [...fields].every((name) => options.sharedFields.has(name));
+      byName.set(operationName ?? '', answer);
+    }
+    return answer;
+  }
+
+  /** The event's result for `key`, executed by the first subscriber to ask. */
+  function sharedResult(args: ExecutionArgs, payload: unknown, key: string): ExecutionResult | Promise<ExecutionResult> {
+    if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
+    let byDocument = results.get(payload);
+    if (!byDocument) results.set(payload, (byDocument = new WeakMap()));
+    let byKey = byDocument.get(args.document);
+    if (!byKey) byDocument.set(args.document, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (result === undefined) {
+      const executed = execute({ ...args, rootValue: payload });
+      result = executed instanceof Promise ? executed.then(share) : share(executed as ExecutionResult);
+      byKey.set(key, result);
+    }
+    return result;
+  }
+
+  const subscribe = makeSubscribe((args: ExecutionArgs) => {
+    const stream = createSourceEventStream(
+      args.schema,
+      args.document,
+      args.rootValue,
+      args.contextValue,
+      args.variableValues ?? undefined,
+      args.operationName,
+      args.subscribeFieldResolver,
+    );
+    const mapStream = (source: Awaited<typeof stream>) => {
+      if (!isAsyncIterable(source)) return source;
+      if (isShareable(args.document, args.operationName)) {
+        const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null]);
+        return mapAsyncIterator(source, (payload: unknown) => sharedResult(args, payload, key));
+      }
+      const context = args.contextValue as TContext;
+      return mapAsyncIterator(source, (payload: unknown) =>
+        execute({ ...args, rootValue: payload, contextValue: { ...context, ...options.eventContext(context) } }),
+      );
+    };
+    return stream instanceof Promise ? stream.then(mapStream) : mapStream(stream);
+  });
+
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribe as never);
+    },
+  };
+}
