@@ -105,6 +105,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       if (!getOperationAST(document, params.operationName)) {
         return [new GraphQLError('cannot tell which operation to run: name one in operationName', { extensions: { code: 'BAD_REQUEST' } })];
       }
+      const nextPrefix = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
       return {
         schema,
         operationName: params.operationName,
@@ -117,7 +118,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
           // graphql-ws' own `next`, around the result's one JSON: the message graphql-ws would send.
           sendShared: (result, json) => {
             rememberOffset(ctx.extra, id, result);
-            return send(ctx.extra.socket, `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":${json}}`);
+            return send(ctx.extra.socket, `${nextPrefix}${json}}`);
           },
         } satisfies OperationRoot,
       };
