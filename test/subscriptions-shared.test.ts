@@ -119,3 +119,61 @@ describe('one execution per chunk for every watcher of a build', () => {
     expect(reassembled(kept.values)).toBe(await upstreamLog(2, job.upstreamId));
   });
 });
+
+describe("yoga's SSE for shared events (use-shared-sse.ts)", () => {
+  /** The raw text of a POST /graphql answered as SSE, read to its end (or until `until` holds). */
+  async function sse(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}, until?: (text: string) => boolean) {
+    const response = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      if (until?.(text)) {
+        await reader.cancel();
+        break;
+      }
+    }
+    return { response, text };
+  }
+
+  it('writes what yoga writes: a first ping, one `event: next` per chunk, `event: complete`; errors without internal extensions', async () => {
+    const finished = await stack.graphql('{ project(upstream: "gitlab", id: "1") { build(id: "7") { id } } }');
+    const { response, text } = await sse(TRACE, { id: finished.data!.project.build.id });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    expect(text.startsWith(':\n\n')).toBe(true);
+    expect(text.endsWith('event: complete\ndata:\n\n')).toBe(true);
+    const events = text.split('\n\n').filter((part) => part.startsWith('event: next\n'));
+    expect(events.length).toBeGreaterThan(0);
+    const chunks = events.map((event) => JSON.parse(event.slice('event: next\ndata: '.length)).data.buildTrace as Chunk);
+    expect(chunks.at(-1)!.complete).toBe(true);
+    expect(reassembled(chunks)).toBe(await upstreamLog(1, 7));
+
+    const hidden = await stack.graphql('{ project(upstream: "gitlab", id: "2") { builds(first: 1) { nodes { id } } } }', undefined, { 'PRIVATE-TOKEN': 'glpat-reporter' });
+    const refused = await sse(TRACE, { id: hidden.data!.project.builds.nodes[0].id }, { 'PRIVATE-TOKEN': 'glpat-outsider' });
+    const error = JSON.parse(refused.text.split('\n\n').find((part) => part.startsWith('event: next\n'))!.slice('event: next\ndata: '.length));
+    expect(error.data).toBeUndefined();
+    expect(error.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(error.errors[0].extensions.http).toBeUndefined();
+    expect(refused.text.endsWith('event: complete\ndata:\n\n')).toBe(true);
+  });
+
+  it('keeps every stream alive with pings between the chunks (one timer for all streams)', async () => {
+    const job = await runningJob(1);
+    const pings = (text: string) => text.split(':\n\n').length - 1;
+    // Pings come every 300 ms under NODE_ENV=test, between the chunks (a chunk's text is JSON: no blank line).
+    const [a, b] = await Promise.all([
+      sse(TRACE, { id: job.id }, {}, (text) => pings(text) >= 3),
+      sse(TRACE, { id: job.id }, {}, (text) => pings(text) >= 3),
+    ]);
+    expect(pings(a.text)).toBeGreaterThanOrEqual(3);
+    expect(pings(b.text)).toBeGreaterThanOrEqual(3);
+    await post(`/__sim/jobs/${job.upstreamId}/finish`, { status: 'success' });
+  });
+});

@@ -39,6 +39,13 @@ type ResultsByDocument = WeakMap<DocumentNode, Map<string, ExecutionResult | Pro
 /** The JSON of each shared result, made the first time a transport asks. */
 const serialized = new WeakMap<ExecutionResult, string>();
 const shared = new WeakSet<ExecutionResult>();
+/** The HTTP requests whose subscription's events are shared (use-shared-sse.ts answers them). */
+const sharedRequests = new WeakSet<Request>();
+
+/** Whether `request` runs a subscription whose events are shared, i.e. results `sharedJson` knows. */
+export function isSharedSubscription(request: Request): boolean {
+  return sharedRequests.has(request);
+}
 
 /**
  * The JSON of a shared result (undefined for any other): one string for every subscriber that gets it.
@@ -136,7 +143,9 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
   });
 
   return {
-    onSubscribe({ setSubscribeFn }) {
+    onSubscribe({ args, setSubscribeFn }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request && isShareable(args.document, args.operationName)) sharedRequests.add(request);
       setSubscribeFn(subscribe as never);
     },
   };
