@@ -26,6 +26,7 @@ import {
 } from 'graphql';
 import { type Plugin, isAsyncIterable, makeSubscribe, mapAsyncIterator } from 'graphql-yoga';
 
+
 export interface SharedEventExecutionOptions<TContext> {
   /** Subscription root fields whose events' results depend on the event, the document and the variables alone. */
   sharedFields: ReadonlySet<string>;
@@ -33,12 +34,31 @@ export interface SharedEventExecutionOptions<TContext> {
   eventContext: (context: TContext) => Partial<TContext>;
 }
 
-/** Shared results by event, then document, then operation name and variables. Held as long as the event is. */
-type ResultsByDocument = WeakMap<DocumentNode, Map<string, ExecutionResult | Promise<ExecutionResult>>>;
+/**
+ * The last event of one (document, operation name, variables) and its result, which the next event
+ * replaces; kept while a subscription of that key runs (`users`).
+ */
+interface Slot {
+  users: number;
+  event?: object;
+  result?: ExecutionResult | Promise<ExecutionResult>;
+}
 
-/** The JSON of each shared result, made the first time a transport asks. */
-const serialized = new WeakMap<ExecutionResult, string>();
-const shared = new WeakSet<ExecutionResult>();
+/**
+ * What a shared result carries, under a symbol and not enumerable (no copy or serialization of the result
+ * sees it): its JSON and its SSE message, each made the first time a transport asks. Strong references on
+ * the result itself, not weak maps: they die with it, at the first scavenge after the next event.
+ */
+const FORMS = Symbol('buildgate.sharedForms');
+interface Forms {
+  json?: string;
+  message?: Uint8Array;
+}
+
+function formsOf(result: unknown): Forms | undefined {
+  return typeof result === 'object' && result !== null ? (result as { [FORMS]?: Forms })[FORMS] : undefined;
+}
+
 /** The HTTP requests whose subscription's events are shared (use-shared-sse.ts answers them). */
 const sharedRequests = new WeakSet<Request>();
 
@@ -52,16 +72,22 @@ export function isSharedSubscription(request: Request): boolean {
  * graphql-ws' transport sends it as the payload; yoga's SSE asks through the result's `stringify`.
  */
 export function sharedJson(result: unknown): string | undefined {
-  if (typeof result !== 'object' || result === null || !shared.has(result as ExecutionResult)) return undefined;
-  let json = serialized.get(result as ExecutionResult);
-  if (json === undefined) serialized.set(result as ExecutionResult, (json = JSON.stringify(result)));
-  return json;
+  const forms = formsOf(result);
+  if (!forms) return undefined;
+  return (forms.json ??= JSON.stringify(result));
+}
+
+/** A shared result's whole SSE message, made once by `make` from its JSON (undefined for any other result). */
+export function sharedMessage(result: unknown, make: (json: string) => Uint8Array): Uint8Array | undefined {
+  const forms = formsOf(result);
+  if (!forms) return undefined;
+  return (forms.message ??= make((forms.json ??= JSON.stringify(result))));
 }
 
 /** Marks a result shared. Only results without errors: the transports rewrite errors per subscriber (codes, offsets). */
 function share(result: ExecutionResult): ExecutionResult {
   if (result.errors?.length || isAsyncIterable(result)) return result;
-  shared.add(result);
+  Object.defineProperty(result, FORMS, { value: {} satisfies Forms });
   // Yoga serializes a result with its `stringify` when it has one (graphql-jit's hook); not enumerable,
   // so no copy of the result (`{...result}`) carries it to a different value.
   Object.defineProperty(result, 'stringify', {
@@ -85,7 +111,25 @@ function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, into
 }
 
 export function useSharedEventExecution<TContext extends object>(options: SharedEventExecutionOptions<TContext>): Plugin {
-  const results = new WeakMap<object, ResultsByDocument>();
+  // One slot per (document, operation name, variables) being watched: every watcher of a build at one
+  // offset asks for the same event within one tick. A slot goes with the last subscription of its key.
+  const slots = new WeakMap<DocumentNode, Map<string, Slot>>();
+
+  function join(document: DocumentNode, key: string): { slot: Slot; leave: () => void } {
+    let byKey = slots.get(document);
+    if (!byKey) slots.set(document, (byKey = new Map()));
+    let slot = byKey.get(key);
+    if (!slot) byKey.set(key, (slot = { users: 0 }));
+    slot.users += 1;
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      slot.users -= 1;
+      if (slot.users === 0 && byKey.get(key) === slot) byKey.delete(key);
+    };
+    return { slot, leave };
+  }
   // Yoga hands the same DocumentNode for the same text: one walk per document and operation.
   const shareable = new WeakMap<DocumentNode, Map<string, boolean>>();
 
@@ -102,20 +146,14 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
     return answer;
   }
 
-  /** The event's result for `key`, executed by the first subscriber to ask. */
-  function sharedResult(args: ExecutionArgs, payload: unknown, key: string): ExecutionResult | Promise<ExecutionResult> {
+  /** The event's result for the slot's key, executed by the first subscriber to ask. */
+  function sharedResult(args: ExecutionArgs, payload: unknown, slot: Slot): ExecutionResult | Promise<ExecutionResult> {
     if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
-    let byDocument = results.get(payload);
-    if (!byDocument) results.set(payload, (byDocument = new WeakMap()));
-    let byKey = byDocument.get(args.document);
-    if (!byKey) byDocument.set(args.document, (byKey = new Map()));
-    let result = byKey.get(key);
-    if (result === undefined) {
-      const executed = execute({ ...args, rootValue: payload });
-      result = executed instanceof Promise ? executed.then(share) : share(executed as ExecutionResult);
-      byKey.set(key, result);
-    }
-    return result;
+    if (slot.event === payload) return slot.result!;
+    const executed = execute({ ...args, rootValue: payload });
+    slot.event = payload;
+    slot.result = executed instanceof Promise ? executed.then(share) : share(executed as ExecutionResult);
+    return slot.result;
   }
 
   const subscribe = makeSubscribe((args: ExecutionArgs) => {
@@ -131,8 +169,16 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
     const mapStream = (source: Awaited<typeof stream>) => {
       if (!isAsyncIterable(source)) return source;
       if (isShareable(args.document, args.operationName)) {
-        const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null]);
-        return mapAsyncIterator(source, (payload: unknown) => sharedResult(args, payload, key));
+        const { slot, leave } = join(args.document, JSON.stringify([args.operationName ?? null, args.variableValues ?? null]));
+        return mapAsyncIterator(
+          source,
+          (payload: unknown) => sharedResult(args, payload, slot),
+          (error: unknown) => {
+            leave();
+            throw error;
+          },
+          leave,
+        );
       }
       const context = args.contextValue as TContext;
       return mapAsyncIterator(source, (payload: unknown) =>

@@ -8,7 +8,7 @@
  */
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import { isSharedSubscription, sharedJson } from './use-shared-event-execution.js';
+import { isSharedSubscription, sharedMessage } from './use-shared-event-execution.js';
 
 type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
@@ -20,15 +20,10 @@ const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
 /** As yoga's: every 12 s, or 300 ms under NODE_ENV=test (its own tests of pings). */
 const PING_MS = process.env.NODE_ENV === 'test' ? 300 : 12_000;
 
-/** The `event: next` message of each shared result, encoded once. */
-const messages = new WeakMap<object, Uint8Array>();
+const encodeNext = (json: string) => encoder.encode(`event: next\ndata: ${json}\n\n`);
 
 function nextMessage(value: ExecutionResult): Uint8Array {
-  const json = sharedJson(value);
-  if (json === undefined) return encoder.encode(`event: next\ndata: ${JSON.stringify(withoutInternals(value))}\n\n`);
-  let bytes = messages.get(value);
-  if (!bytes) messages.set(value, (bytes = encoder.encode(`event: next\ndata: ${json}\n\n`)));
-  return bytes;
+  return sharedMessage(value, encodeNext) ?? encodeNext(JSON.stringify(withoutInternals(value)));
 }
 
 /** What yoga's SSE writes of a result: its errors' (and its own) `http` and `unexpected` extensions dropped. */
