@@ -3,7 +3,6 @@
  * the finished-build cache, the graphql-sse transport and yoga with its plugins in order. Nothing here
  * listens or owns a socket; `server.ts` gives the parts a node:http server and a lifecycle.
  */
-import { useExtendContextValuePerExecuteSubscriptionEvent } from '@envelop/execute-subscription-event';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { type YogaServerInstance, createYoga } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
@@ -30,6 +29,7 @@ import { useReadiness } from './plugins/use-readiness.js';
 import { useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { useRootRedirect } from './plugins/use-root-redirect.js';
+import { useSharedEventExecution } from './plugins/use-shared-event-execution.js';
 import { loadTrustedDocuments } from './plugins/trusted-documents.js';
 import { RedisLink } from './redis/connection.js';
 import { buildSchema } from './schema.js';
@@ -195,10 +195,12 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
       useLogSearchChecks(),
       sse.plugin,
       // A subscription's context lives as long as the subscription: each event gets fresh loaders, or
-      // `buildStatus` events would answer nested fields from the first event's cache.
-      useExtendContextValuePerExecuteSubscriptionEvent<GatewayContext>(({ args }) => ({
-        contextPartial: (args.contextValue as GatewayContext).freshScope(),
-      })),
+      // `buildStatus` events would answer nested fields from the first event's cache. A trace chunk's
+      // fields load nothing: its events run once for every watcher of the same offset and document.
+      useSharedEventExecution<GatewayContext>({
+        sharedFields: new Set(['buildTrace']),
+        eventContext: (context) => context.freshScope(),
+      }),
       // Last, after every request parser has registered, so it wraps the one selected.
       useBodyLimit(config.limits.maxBodyBytes),
     ],

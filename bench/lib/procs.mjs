@@ -57,8 +57,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * Spawns `node <script> …args` and resolves once a stdout line matches `ready` (its first group is the
  * URL). Rejects, with the child's output, if it exits first or takes longer than `timeoutMs`.
  */
-export function startChild(name, script, args, { ready, timeoutMs = 60_000, env } = {}) {
-  const child = spawn(process.execPath, [script, ...args], {
+export function startChild(name, script, args, { ready, timeoutMs = 60_000, env, nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,6 +137,9 @@ export function startGateway(config, label = 'gateway') {
   writeFileSync(file, JSON.stringify({ host: '127.0.0.1', graphiql: false, cache: { enabled: false }, ...config }, null, 2));
   return startChild(label, join(DIST, 'main.js'), ['--config', file, '--port', '0'], {
     ready: /GraphQL and GraphiQL at (http:\/\/\S+)/,
+    // The gateway's own node flags, e.g. `BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
+    // (node refuses --cpu-prof in NODE_OPTIONS, which every child would inherit anyway).
+    nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(/\s+/).filter(Boolean),
   });
 }
 

@@ -10,14 +10,14 @@
  * the holder's pieces arrive in `#apply`; without Redis it polls for its own subscribers.
  */
 import { BuildgateError, isRefusal } from '../errors.js';
-import type { BuildModel, Credential } from '../model.js';
+import type { BuildModel, Credential, TraceChunkModel } from '../model.js';
 import type { CallContext, Upstream } from '../upstreams/types.js';
 import { TERMINAL_STATUSES } from '../model.js';
 import type { StreamEntry } from './build-stream.js';
 import type { BuildReplica, ReplicaHandlers } from './cluster.js';
 import { applyEntry, publishFailure, publishFrom, publishState, syncStream } from './stream-sync.js';
 import { createTail } from './create-tail.js';
-import type { TraceTail } from './tail.js';
+import type { TracePiece, TraceTail } from './tail.js';
 
 
 export interface PollerOptions {
@@ -75,6 +75,8 @@ export class BuildPoller {
   statusVersion = 0;
   /** True once the build is terminal and its last bytes are in the tail. */
   ended = false;
+  /** The last chunk handed out and the tail piece it was made of: one object for every subscriber at that offset (hub.ts). */
+  sharedChunk: { piece: TracePiece; chunk: TraceChunkModel } | undefined;
   /** Set when polling failed for good; every subscriber ends with it. */
   failure: BuildgateError | undefined;
   polls = 0;

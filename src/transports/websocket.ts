@@ -11,11 +11,13 @@
  * with 4403 Forbidden before any operation runs.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionArgs, GraphQLError, getOperationAST } from 'graphql';
-import { CloseCode, type Context, handleProtocols, makeServer } from 'graphql-ws';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import { CloseCode, type Context, MessageType, handleProtocols, makeServer } from 'graphql-ws';
+import { isAsyncIterable } from 'graphql-yoga';
 import { type VerifyClientCallbackAsync, type WebSocket, WebSocketServer } from 'ws';
 import { credentialProblem, isCredentialHeader } from '../credentials.js';
 import type { Logger } from '../logger.js';
+import { sharedJson } from '../plugins/use-shared-event-execution.js';
 import { type EnvelopedYoga, codedErrorJson, drained, safeError } from './operation.js';
 
 /** graphql-ws closes a socket with this code when it runs more than `maxOperations` at once. */
@@ -62,8 +64,12 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
   const path = yoga.graphqlEndpoint;
 
   const graphqlWs = makeServer<Record<string, unknown>, Extra>({
-    execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
-    subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+    execute: (args) => (args.rootValue as OperationRoot).execute(args) as never,
+    subscribe: async (args) => {
+      const root = args.rootValue as OperationRoot;
+      const results = (await root.subscribe(args)) as AsyncIterableIterator<ExecutionResult> | ExecutionResult;
+      return isAsyncIterable(results) ? sendingShared(results, root.sendShared) : results;
+    },
     onConnect(ctx) {
       const headers = socketHeaders(ctx.extra.request!, ctx.connectionParams ?? {});
       ctx.extra.request = undefined;
@@ -76,7 +82,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       contexts.add(ctx);
       return true;
     },
-    onSubscribe: async (ctx, _id, params) => {
+    onSubscribe: async (ctx, id, params) => {
       if (Object.keys(ctx.subscriptions).length > maxOperations) {
         ctx.extra.socket.close(TOO_MANY_OPERATIONS, 'Too many operations');
         return [new GraphQLError('too many operations on this socket', { extensions: { code: 'TOO_MANY_OPERATIONS' } })];
@@ -99,18 +105,26 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       if (!getOperationAST(document, params.operationName)) {
         return [new GraphQLError('cannot tell which operation to run: name one in operationName', { extensions: { code: 'BAD_REQUEST' } })];
       }
+      const nextPrefix = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
       return {
         schema,
         operationName: params.operationName,
         document,
         variableValues: params.variables,
         contextValue: await contextFactory(),
-        rootValue: { execute, subscribe },
+        rootValue: {
+          execute,
+          subscribe,
+          // graphql-ws' own `next`, around the result's one JSON: the message graphql-ws would send.
+          sendShared: (result, json) => {
+            rememberOffset(ctx.extra, id, result);
+            return send(ctx.extra.socket, `${nextPrefix}${json}}`);
+          },
+        } satisfies OperationRoot,
       };
     },
     onNext(ctx, id, _payload, _args, result) {
-      const offset = (result.data as { buildTrace?: { nextOffset?: unknown } } | null | undefined)?.buildTrace?.nextOffset;
-      if (typeof offset === 'number') ctx.extra.offsets.set(id, offset);
+      rememberOffset(ctx.extra, id, result);
     },
     onError(ctx, id, _payload, errors) {
       const offset = ctx.extra.offsets.get(id);
@@ -164,11 +178,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
     const closed = graphqlWs.opened(
       {
         protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
+        send: (data) => send(socket, data),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
@@ -189,6 +199,53 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       for (const socket of webSockets.clients) socket.close(1001, 'Going away');
       await new Promise<void>((resolve) => webSockets.close(() => resolve()));
     },
+  };
+}
+
+/** What an operation's execution carries as its root value: yoga's functions, and how to send a shared result. */
+interface OperationRoot {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  sendShared: (result: ExecutionResult, json: string) => Promise<void>;
+}
+
+function send(socket: WebSocket, data: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (socket.readyState !== socket.OPEN) return resolve();
+    socket.send(data, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** The last `buildTrace.nextOffset` an operation delivered: its resumable error says where to resume from. */
+function rememberOffset(extra: Extra, id: string, result: ExecutionResult): void {
+  const offset = (result.data as { buildTrace?: { nextOffset?: unknown } } | null | undefined)?.buildTrace?.nextOffset;
+  if (typeof offset === 'number') extra.offsets.set(id, offset);
+}
+
+/**
+ * An operation's results as graphql-ws iterates them, except that each shared result (one execution for
+ * every watcher of a trace offset: plugins/use-shared-event-execution.ts) is sent here, around its one
+ * JSON, instead of being serialized again for this socket; the rest go on to graphql-ws. A plain
+ * iterator, not an async generator: `return()` must reach the hub's stream while it waits for the log.
+ */
+function sendingShared(
+  results: AsyncIterableIterator<ExecutionResult>,
+  sendShared: (result: ExecutionResult, json: string) => Promise<void>,
+): AsyncIterableIterator<ExecutionResult> {
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      for (;;) {
+        const step = await results.next();
+        const json = step.done ? undefined : sharedJson(step.value);
+        if (json === undefined) return step;
+        await sendShared(step.value, json);
+      }
+    },
+    return: (value?: unknown) => results.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+    throw: (error?: unknown) => results.throw?.(error) ?? Promise.reject(error),
   };
 }
 
