@@ -69,16 +69,10 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
     // One hook, so that APQ only ever sees what the client sent: a text the trusted map supplied is
     // not the client's, and its id (client-preset's `sha256:<hex>`) need not be its APQ hash.
     ...((trustedIds || registration) && {
-      async onParams(payload) {
-        let params = payload.params;
-        const sentText = Boolean(params.query);
-        const setParams = (next: typeof params) => {
-          params = next;
-          payload.setParams(next);
-        };
-        if (trustedIds) await trustedIds({ ...payload, setParams });
-        // Without trusted documents, APQ also answers a hash alone (its own store lookup).
-        if (registration && (sentText || !trustedIds)) await registration({ ...payload, params, setParams });
+      onParams(payload) {
+        // Most requests send a text and no hash: nothing to look up or register, and no promise to wait on.
+        if (!only && payload.params.query && payload.params.extensions?.persistedQuery == null) return;
+        return lookUpOrRegister(payload);
       },
     }),
     ...(texts && {
@@ -87,4 +81,16 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
       },
     }),
   };
+
+  async function lookUpOrRegister(payload: Parameters<NonNullable<Plugin['onParams']>>[0]): Promise<void> {
+    let params = payload.params;
+    const sentText = Boolean(params.query);
+    const setParams = (next: typeof params) => {
+      params = next;
+      payload.setParams(next);
+    };
+    if (trustedIds) await trustedIds({ ...payload, setParams });
+    // Without trusted documents, APQ also answers a hash alone (its own store lookup).
+    if (registration && (sentText || !trustedIds)) await registration({ ...payload, params, setParams });
+  }
 }
