@@ -30,6 +30,7 @@ import { useRefuseUrlCredentials } from './plugins/use-refuse-url-credentials.js
 import { useRequestId } from './plugins/use-request-id.js';
 import { useRootRedirect } from './plugins/use-root-redirect.js';
 import { useSharedEventExecution } from './plugins/use-shared-event-execution.js';
+import { useSharedSse } from './plugins/use-shared-sse.js';
 import { loadTrustedDocuments } from './plugins/trusted-documents.js';
 import { RedisLink } from './redis/connection.js';
 import { buildSchema } from './schema.js';
@@ -201,6 +202,8 @@ export function assembleGateway(config: GatewayConfig, logger: Logger, dispatche
         sharedFields: new Set(['buildTrace']),
         eventContext: (context) => context.freshScope(),
       }),
+      // Yoga's SSE for those shared events: each one's bytes made once, one ping timer for every stream.
+      useSharedSse(),
       // Last, after every request parser has registered, so it wraps the one selected.
       useBodyLimit(config.limits.maxBodyBytes),
     ],

@@ -120,7 +120,7 @@ describe('one execution per chunk for every watcher of a build', () => {
   });
 });
 
-describe("yoga's SSE for shared events", () => {
+describe("yoga's SSE for shared events (use-shared-sse.ts)", () => {
   /** The raw text of a POST /graphql answered as SSE, read to its end (or until `until` holds). */
   async function sse(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}, until?: (text: string) => boolean) {
     const response = await fetch(stack.gateway.url, {
@@ -164,7 +164,7 @@ describe("yoga's SSE for shared events", () => {
     expect(refused.text.endsWith('event: complete\ndata:\n\n')).toBe(true);
   });
 
-  it('keeps every stream alive with pings between the shared chunks', async () => {
+  it('keeps every stream alive with pings between the shared chunks (one timer for all streams)', async () => {
     const job = await runningJob(1);
     const pings = (text: string) => text.split(':\n\n').length - 1;
     // Pings come every 300 ms under NODE_ENV=test, between the chunks (a chunk's text is JSON: no blank line).

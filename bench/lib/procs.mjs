@@ -130,6 +130,16 @@ export function startSimulator(args = []) {
   });
 }
 
+/**
+ * The node flags of package.json's `start` script (`node --flag… scripts/start.mjs`): a gateway started
+ * by a bench runs with the same GC settings as `npm start`.
+ */
+export const START_NODE_FLAGS = (() => {
+  const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start.split(/\s+/);
+  if (start[0] !== 'node') throw new Error(`package.json "start" does not run node: ${start.join(' ')}`);
+  return start.slice(1, start.findIndex((word, i) => i > 0 && !word.startsWith('--')));
+})();
+
 /** A gateway (`dist/main.js`) over `config` (an object, written to a scratch JSON file). */
 export function startGateway(config, label = 'gateway') {
   const file = join(scratch(), `${label}-${process.hrtime.bigint()}.json`);
@@ -137,9 +147,10 @@ export function startGateway(config, label = 'gateway') {
   writeFileSync(file, JSON.stringify({ host: '127.0.0.1', graphiql: false, cache: { enabled: false }, ...config }, null, 2));
   return startChild(label, join(DIST, 'main.js'), ['--config', file, '--port', '0'], {
     ready: /GraphQL and GraphiQL at (http:\/\/\S+)/,
-    // The gateway's own node flags, e.g. `BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
-    // (node refuses --cpu-prof in NODE_OPTIONS, which every child would inherit anyway).
-    nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(/\s+/).filter(Boolean),
+    // `npm start`'s node flags (GC settings: package.json is the one place they are written), then the
+    // bench's own, e.g. `BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (node refuses
+    // --cpu-prof in NODE_OPTIONS, which every child would inherit anyway).
+    nodeArgs: [...START_NODE_FLAGS, ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
   });
 }
 

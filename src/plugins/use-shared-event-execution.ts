@@ -46,16 +46,25 @@ interface Slot {
 
 /**
  * What a shared result carries, under a symbol and not enumerable (no copy or serialization of the result
- * sees it): its JSON, made the first time a transport asks. A strong reference on the result itself, not a
- * weak map: it dies with the result, at the first scavenge after the next event.
+ * sees it): its JSON and its SSE message, each made the first time a transport asks. Strong references on
+ * the result itself, not weak maps: they die with it, at the first scavenge after the next event.
  */
 const FORMS = Symbol('buildgate.sharedForms');
 interface Forms {
   json?: string;
+  message?: Uint8Array;
 }
 
 function formsOf(result: unknown): Forms | undefined {
   return typeof result === 'object' && result !== null ? (result as { [FORMS]?: Forms })[FORMS] : undefined;
+}
+
+/** The HTTP requests whose subscription's events are shared (use-shared-sse.ts answers them). */
+const sharedRequests = new WeakSet<Request>();
+
+/** Whether `request` runs a subscription whose events are shared, i.e. results `sharedJson` knows. */
+export function isSharedSubscription(request: Request): boolean {
+  return sharedRequests.has(request);
 }
 
 /**
@@ -66,6 +75,13 @@ export function sharedJson(result: unknown): string | undefined {
   const forms = formsOf(result);
   if (!forms) return undefined;
   return (forms.json ??= JSON.stringify(result));
+}
+
+/** A shared result's whole SSE message, made once by `make` from its JSON (undefined for any other result). */
+export function sharedMessage(result: unknown, make: (json: string) => Uint8Array): Uint8Array | undefined {
+  const forms = formsOf(result);
+  if (!forms) return undefined;
+  return (forms.message ??= make((forms.json ??= JSON.stringify(result))));
 }
 
 /** Marks a result shared. Only results without errors: the transports rewrite errors per subscriber (codes, offsets). */
@@ -173,7 +189,9 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
   });
 
   return {
-    onSubscribe({ setSubscribeFn }) {
+    onSubscribe({ args, setSubscribeFn }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request && isShareable(args.document, args.operationName)) sharedRequests.add(request);
       setSubscribeFn(subscribe as never);
     },
   };
