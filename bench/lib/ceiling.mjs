@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scratch, startChild } from './procs.mjs';
+import { START_NODE_FLAGS, scratch, startChild } from './procs.mjs';
 
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'ceiling-gateway.mjs');
 
@@ -11,5 +11,6 @@ export function startCeiling(config, label = 'ceiling') {
   const file = join(scratch(), `${label}-${process.hrtime.bigint()}.json`);
   // As for the gateway: no cross-request cache, so that both answer every request the same way.
   writeFileSync(file, JSON.stringify({ host: '127.0.0.1', graphiql: false, cache: { enabled: false }, ...config }, null, 2));
-  return startChild(label, ENTRY, ['--config', file, '--port', '0'], { ready: /GraphQL and GraphiQL at (http:\/\/\S+)/ });
+  // With the GC setting of `npm start`, as every bench gateway: the two differ only in their upstream.
+  return startChild(label, ENTRY, ['--config', file, '--port', '0'], { ready: /GraphQL and GraphiQL at (http:\/\/\S+)/, nodeArgs: START_NODE_FLAGS });
 }
