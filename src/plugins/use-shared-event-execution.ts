@@ -81,7 +81,7 @@ export function sharedJson(result: unknown): string | undefined {
 export function sharedMessage(result: unknown, make: (json: string) => Uint8Array): Uint8Array | undefined {
   const forms = formsOf(result);
   if (!forms) return undefined;
-  return (forms.message ??= make((forms.json ??= JSON.stringify(result))));
+  return (forms.message ??= make(sharedJson(result)!));
 }
 
 /** Marks a result shared. Only results without errors: the transports rewrite errors per subscriber (codes, offsets). */
