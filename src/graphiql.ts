@@ -83,33 +83,35 @@ export function useGraphiQLPage(endpoint: string, options: GraphiQLPageOptions, 
     }
     return variant;
   };
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (request.method !== 'GET') return;
-      if (url.pathname.startsWith(`${assetBase}/`)) {
-        const reply = serveAsset(url.pathname.slice(assetBase.length + 1), request.headers.get('accept-encoding'));
-        if (!reply) return;
-        const { body, type, encoding } = await reply;
-        const headers: Record<string, string> = { 'content-type': type, 'content-length': String(body.length), 'cache-control': 'public, max-age=31536000, immutable', vary: 'Accept-Encoding' };
-        if (encoding) headers['content-encoding'] = encoding;
-        endResponse(new fetchAPI.Response(body as unknown as BodyInit, { status: 200, headers }));
-        return;
-      }
-      if (!request.headers.get('accept')?.includes('text/html')) return;
-      if (url.pathname !== endpoint && url.pathname !== `${endpoint}/`) return;
-      page ??= render();
-      const { etag, variants } = page;
-      const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', etag, 'cache-control': 'no-cache', vary: 'Accept-Encoding' };
-      if (request.headers.get('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-        endResponse(new fetchAPI.Response(null, { status: 304, headers }));
-        return;
-      }
-      const { body, encoding } = await variantOf(variants, pickEncoding(request.headers.get('accept-encoding')));
+  type OnRequest = NonNullable<Plugin['onRequest']>;
+  const answer = async ({ request, url, endResponse, fetchAPI }: Parameters<OnRequest>[0]): Promise<void> => {
+    if (url.pathname.startsWith(`${assetBase}/`)) {
+      const reply = serveAsset(url.pathname.slice(assetBase.length + 1), request.headers.get('accept-encoding'));
+      if (!reply) return;
+      const { body, type, encoding } = await reply;
+      const headers: Record<string, string> = { 'content-type': type, 'content-length': String(body.length), 'cache-control': 'public, max-age=31536000, immutable', vary: 'Accept-Encoding' };
       if (encoding) headers['content-encoding'] = encoding;
-      headers['content-length'] = String(body.length);
-      // A Buffer is a valid body; the DOM typings of BodyInit do not say so.
       endResponse(new fetchAPI.Response(body as unknown as BodyInit, { status: 200, headers }));
-    },
+      return;
+    }
+    if (!request.headers.get('accept')?.includes('text/html')) return;
+    if (url.pathname !== endpoint && url.pathname !== `${endpoint}/`) return;
+    page ??= render();
+    const { etag, variants } = page;
+    const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', etag, 'cache-control': 'no-cache', vary: 'Accept-Encoding' };
+    if (request.headers.get('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      endResponse(new fetchAPI.Response(null, { status: 304, headers }));
+      return;
+    }
+    const { body, encoding } = await variantOf(variants, pickEncoding(request.headers.get('accept-encoding')));
+    if (encoding) headers['content-encoding'] = encoding;
+    headers['content-length'] = String(body.length);
+    // A Buffer is a valid body; the DOM typings of BodyInit do not say so.
+    endResponse(new fetchAPI.Response(body as unknown as BodyInit, { status: 200, headers }));
+  };
+  return {
+    // Every POST (each GraphQL operation) passes here: it returns at once, with no promise to wait on.
+    onRequest: (payload) => (payload.request.method === 'GET' ? answer(payload) : undefined),
   };
 }
 
