@@ -8,7 +8,8 @@
  */
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import { isSharedSubscription, sharedMessage } from './use-shared-event-execution.js';
+import { Readable } from 'node:stream';
+import { type SharedStream, isSharedSubscription, sharedFeed, sharedMessage } from './use-shared-event-execution.js';
 
 type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
@@ -46,61 +47,88 @@ function withoutInternals(result: ExecutionResult): unknown {
 
 export function useSharedSse(): Plugin {
   /** Streams open now, for the one ping timer. */
-  const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  const streams = new Set<Readable>();
   let pinger: NodeJS.Timeout | undefined;
-  const open = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    streams.add(controller);
+  const open = (stream: Readable) => {
+    streams.add(stream);
     pinger ??= setInterval(() => {
       for (const each of streams) {
-        // `null`: errored; 0: backpressure or closed (not an end: yoga's rule).
-        if (each.desiredSize === null) streams.delete(each);
-        else if (each.desiredSize > 0) each.enqueue(PING);
+        // Only into a stream that is not behind (yoga's rule: no ping under backpressure).
+        if (each.destroyed) streams.delete(each);
+        else if (each.readableLength < each.readableHighWaterMark) each.push(PING);
       }
     }, PING_MS).unref();
   };
-  const closed = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    streams.delete(controller);
+  const closed = (stream: Readable) => {
+    streams.delete(stream);
     if (streams.size > 0 || !pinger) return;
     clearInterval(pinger);
     pinger = undefined;
   };
 
-  const processSharedStream: ResultProcessor = (result, fetchAPI) => {
+  /**
+   * A node stream, not a web ReadableStream: the server pipes it to the socket as it is (a web stream
+   * costs a pull through several promise layers per message). Each read takes shared results from the
+   * operation's feed, and anything else from `result`, the stream yoga and envelop wrapped.
+   */
+  const processSharedStream = (result: unknown, fetchAPI: Parameters<ResultProcessor>[1], feed: SharedStream | undefined) => {
     const iterator = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
-    let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
-    const body = new fetchAPI.ReadableStream<Uint8Array>({
-      start(controller) {
-        stream = controller;
-        controller.enqueue(PING);
-        open(controller);
-      },
-      async pull(controller) {
-        try {
-          const step = await iterator.next();
-          if (step.value != null) controller.enqueue(nextMessage(step.value));
-          if (step.done) {
-            closed(controller);
-            controller.enqueue(COMPLETE);
-            controller.close();
+    let reading = false;
+    let ended = false;
+    const end = (stream: Readable) => {
+      ended = true;
+      closed(stream);
+    };
+    const read = async (stream: Readable) => {
+      reading = true;
+      try {
+        let more = true;
+        while (more && !ended) {
+          const shared = feed && (await feed.nextShared());
+          if (stream.destroyed) return;
+          if (shared) {
+            more = stream.push(sharedMessage(shared, encodeNext)!);
+            continue;
           }
-        } catch (error) {
-          closed(controller);
-          controller.error(error);
+          const step = await iterator.next();
+          if (stream.destroyed) return;
+          if (step.value != null) more = stream.push(nextMessage(step.value));
+          if (step.done) {
+            end(stream);
+            stream.push(COMPLETE);
+            stream.push(null);
+          }
         }
+      } catch (error) {
+        end(stream);
+        stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        reading = false;
+      }
+    };
+    const body = new Readable({
+      read() {
+        if (!reading) void read(this);
       },
-      async cancel(reason) {
-        if (stream) closed(stream);
-        await iterator.return?.(reason);
+      destroy(error, callback) {
+        if (!ended) {
+          end(this);
+          void Promise.resolve(iterator.return?.(error)).catch(() => undefined);
+        }
+        callback(error);
       },
     });
-    return new fetchAPI.Response(body, { status: 200, headers: HEADERS });
+    body.push(PING);
+    open(body);
+    return new fetchAPI.Response(body as never, { status: 200, headers: HEADERS });
   };
 
   return {
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       // Only where yoga chose SSE for a subscription's stream (the one processor it has for a stream).
       if (!resultProcessor || !isAsyncIterable(result) || !isSharedSubscription(request)) return;
-      setResultProcessor(processSharedStream, 'text/event-stream');
+      const feed = sharedFeed(request);
+      setResultProcessor((value, fetchAPI) => processSharedStream(value, fetchAPI, feed), 'text/event-stream');
     },
   };
 }

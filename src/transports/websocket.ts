@@ -17,7 +17,7 @@ import { isAsyncIterable } from 'graphql-yoga';
 import { type VerifyClientCallbackAsync, type WebSocket, WebSocketServer } from 'ws';
 import { credentialProblem, isCredentialHeader } from '../credentials.js';
 import type { Logger } from '../logger.js';
-import { sharedJson } from '../plugins/use-shared-event-execution.js';
+import { type SharedStream, sharedBytes, sharedFeed } from '../plugins/use-shared-event-execution.js';
 import { type EnvelopedYoga, codedErrorJson, drained, safeError } from './operation.js';
 
 /** graphql-ws closes a socket with this code when it runs more than `maxOperations` at once. */
@@ -68,7 +68,8 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
     subscribe: async (args) => {
       const root = args.rootValue as OperationRoot;
       const results = (await root.subscribe(args)) as AsyncIterableIterator<ExecutionResult> | ExecutionResult;
-      return isAsyncIterable(results) ? sendingShared(results, root.sendShared) : results;
+      const feed = sharedFeed((args.contextValue as { request?: Request }).request);
+      return isAsyncIterable(results) ? sendingShared(results, feed, root.sendShared) : results;
     },
     onConnect(ctx) {
       const headers = socketHeaders(ctx.extra.request!, ctx.connectionParams ?? {});
@@ -105,7 +106,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       if (!getOperationAST(document, params.operationName)) {
         return [new GraphQLError('cannot tell which operation to run: name one in operationName', { extensions: { code: 'BAD_REQUEST' } })];
       }
-      const nextPrefix = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+      const nextPrefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`);
       return {
         schema,
         operationName: params.operationName,
@@ -115,10 +116,11 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
         rootValue: {
           execute,
           subscribe,
-          // graphql-ws' own `next`, around the result's one JSON: the message graphql-ws would send.
+          // graphql-ws' own `next`, around the result's one JSON: the message graphql-ws would send, as
+          // bytes (a string would be flattened and encoded again for every socket).
           sendShared: (result, json) => {
             rememberOffset(ctx.extra, id, result);
-            return send(ctx.extra.socket, `${nextPrefix}${json}}`);
+            return send(ctx.extra.socket, Buffer.concat([nextPrefix, json, CLOSE_BRACE]));
           },
         } satisfies OperationRoot,
       };
@@ -206,13 +208,16 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
 interface OperationRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
-  sendShared: (result: ExecutionResult, json: string) => Promise<void>;
+  sendShared: (result: ExecutionResult, json: Buffer) => Promise<void>;
 }
 
-function send(socket: WebSocket, data: string): Promise<void> {
+const CLOSE_BRACE = Buffer.from('}');
+
+/** Sends a text message (bytes too: graphql-ws speaks only text frames). */
+function send(socket: WebSocket, data: string | Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (socket.readyState !== socket.OPEN) return resolve();
-    socket.send(data, (error) => (error ? reject(error) : resolve()));
+    socket.send(data, { binary: false }, (error) => (error ? reject(error) : resolve()));
   });
 }
 
@@ -225,12 +230,15 @@ function rememberOffset(extra: Extra, id: string, result: ExecutionResult): void
 /**
  * An operation's results as graphql-ws iterates them, except that each shared result (one execution for
  * every watcher of a trace offset: plugins/use-shared-event-execution.ts) is sent here, around its one
- * JSON, instead of being serialized again for this socket; the rest go on to graphql-ws. A plain
- * iterator, not an async generator: `return()` must reach the hub's stream while it waits for the log.
+ * JSON, instead of being serialized again for this socket; the rest go on to graphql-ws. Shared results
+ * are read from the operation's `feed`, under the layers wrapping `results`; what the feed holds back
+ * comes through them. A plain iterator, not an async generator: `return()` must reach the hub's stream
+ * while it waits for the log.
  */
 function sendingShared(
   results: AsyncIterableIterator<ExecutionResult>,
-  sendShared: (result: ExecutionResult, json: string) => Promise<void>,
+  feed: SharedStream | undefined,
+  sendShared: (result: ExecutionResult, json: Buffer) => Promise<void>,
 ): AsyncIterableIterator<ExecutionResult> {
   return {
     [Symbol.asyncIterator]() {
@@ -238,10 +246,13 @@ function sendingShared(
     },
     async next() {
       for (;;) {
-        const step = await results.next();
-        const json = step.done ? undefined : sharedJson(step.value);
-        if (json === undefined) return step;
-        await sendShared(step.value, json);
+        let result = feed && (await feed.nextShared());
+        if (!result) {
+          const step = await results.next();
+          if (step.done || !sharedBytes(step.value)) return step;
+          result = step.value;
+        }
+        await sendShared(result, sharedBytes(result)!);
       }
     },
     return: (value?: unknown) => results.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
