@@ -61,6 +61,9 @@ export interface PollerMember {
   overflow(): void;
 }
 
+/** Members woken per turn of the event loop (`#wakeAll`). */
+const WAKE_BATCH = 256;
+
 export class BuildPoller {
   readonly address: BuildAddress;
   readonly #adapter: Upstream;
@@ -81,6 +84,8 @@ export class BuildPoller {
   failure: BuildgateError | undefined;
   polls = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** When the poll the timer is set for is due. */
+  #dueAt = 0;
   #interval: number;
   #hintMs = 0;
   #failures = 0;
@@ -92,6 +97,10 @@ export class BuildPoller {
   readonly #replica: BuildReplica | undefined;
   /** True while a poll (or a follower's turn) runs: `#pollNow` then waits for it. */
   #busy = false;
+  /** The members of the round of wake-ups under way, and the next one to wake. */
+  #waking: PollerMember[] | undefined;
+  #wakeNext = 0;
+  #wakeAgain = false;
 
   constructor(
     address: BuildAddress,
@@ -145,6 +154,7 @@ export class BuildPoller {
   }
 
   #schedule(delay: number): void {
+    this.#dueAt = Date.now() + delay;
     if (this.#stopped) return;
     this.#timer = setTimeout(() => void this.#poll(), delay);
     this.#timer.unref?.();
@@ -205,7 +215,6 @@ export class BuildPoller {
       },
     };
     let changed = false;
-    const started = Date.now();
     try {
       this.polls += 1;
       const build = await this.#adapter.getBuild(call, this.address.projectId, this.address.locator);
@@ -261,8 +270,9 @@ export class BuildPoller {
       return;
     }
     this.#interval = changed ? this.#options.intervalMs : Math.min(this.#interval * 1.5, this.#options.maxIntervalMs);
-    // The interval runs from the start of this poll, so a slow read does not stretch the cadence.
-    this.#schedule(Math.max(0, Math.max(this.#interval, this.#hintMs) - (Date.now() - started)));
+    // The interval runs from when this poll was due, so neither a slow read nor a timer that fired late
+    // (a busy event loop) stretches the cadence; a poll later than that runs at once.
+    this.#schedule(Math.max(0, this.#dueAt + Math.max(this.#interval, this.#hintMs) - Date.now()));
   }
 
   /** A piece (and state) the holder appended, as a follower applies it: as if this poller had read it. */
@@ -344,7 +354,36 @@ export class BuildPoller {
     }
   }
 
+  /**
+   * Wakes every member, `WAKE_BATCH` at a time, each batch in a turn of the event loop of its own: at
+   * 10,000 watchers one batch's deliveries (and their writes) finish before the next starts, so timers
+   * (this poller's next poll among them) and other sockets are served in between, and what a delivery
+   * leaves behind dies young instead of outliving a storm of 10,000. Woken again while a round runs,
+   * the members already past get another round once it ends.
+   */
   #wakeAll(): void {
-    for (const member of this.#members) member.wake();
+    if (this.#waking) {
+      this.#wakeAgain = true;
+      return;
+    }
+    this.#waking = [...this.#members];
+    this.#wakeNext = 0;
+    this.#wakeBatch();
   }
+
+  readonly #wakeBatch = (): void => {
+    const members = this.#waking!;
+    const end = Math.min(members.length, this.#wakeNext + WAKE_BATCH);
+    for (let i = this.#wakeNext; i < end; i++) members[i]!.wake();
+    this.#wakeNext = end;
+    if (end < members.length) {
+      setImmediate(this.#wakeBatch);
+      return;
+    }
+    this.#waking = undefined;
+    if (this.#wakeAgain) {
+      this.#wakeAgain = false;
+      this.#wakeAll();
+    }
+  };
 }
