@@ -32,6 +32,9 @@ import {
   getOperationAST,
 } from 'graphql';
 import { type Plugin, isAsyncIterable, makeSubscribe, mapAsyncIterator } from 'graphql-yoga';
+import { SharedStream } from './shared-stream.js';
+
+export { SharedStream } from './shared-stream.js';
 
 
 export interface SharedEventExecutionOptions<TContext> {
@@ -66,6 +69,8 @@ interface Forms {
 function formsOf(result: unknown): Forms | undefined {
   return typeof result === 'object' && result !== null ? (result as { [FORMS]?: Forms })[FORMS] : undefined;
 }
+
+const isShared = (result: ExecutionResult): boolean => formsOf(result) !== undefined;
 
 /** The HTTP requests whose subscription's events are shared (use-shared-sse.ts answers them). */
 const sharedRequests = new WeakSet<Request>();
@@ -192,7 +197,7 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
       if (!isAsyncIterable(source)) return source;
       if (isShareable(args.document, args.operationName)) {
         const { slot, leave } = join(args.document, JSON.stringify([args.operationName ?? null, args.variableValues ?? null]));
-        const shared = new SharedStream(source, (payload: unknown) => sharedResult(args, payload, slot), leave);
+        const shared = new SharedStream(source, (payload: unknown) => sharedResult(args, payload, slot), isShared, leave);
         const request = (args.contextValue as { request?: Request }).request;
         if (request) feeds.set(request, shared);
         return shared;
@@ -214,112 +219,3 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
   };
 }
 
-type Step = IteratorResult<ExecutionResult>;
-
-/**
- * A shared operation's results: each event of `source` mapped by `map`, as `mapAsyncIterator` would
- * (`leave` once it ends, however it ends), plus `nextShared` for its transport. One reader at a time.
- */
-export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
-  readonly #source: AsyncIterator<unknown>;
-  readonly #map: (payload: unknown) => ExecutionResult | Promise<ExecutionResult>;
-  readonly #leave: () => void;
-  /** What `nextShared` read and could not deliver: the next `next()` answers with it. */
-  #held: (() => Promise<Step>) | undefined;
-
-  constructor(source: AsyncIterable<unknown>, map: (payload: unknown) => ExecutionResult | Promise<ExecutionResult>, leave: () => void) {
-    this.#source = source[Symbol.asyncIterator]();
-    this.#map = map;
-    this.#leave = leave;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  /**
-   * The next event's result if it is shared (no errors: nothing the wrapping layers would change);
-   * otherwise undefined, and that step (a result with errors, an error, the end) waits for `next()`.
-   */
-  nextShared(): Promise<ExecutionResult | undefined> {
-    if (this.#held) return Promise.resolve(undefined);
-    return this.#source.next().then(
-      (step) => {
-        if (step.done) {
-          this.#held = () => Promise.resolve(this.#ended(step));
-          return undefined;
-        }
-        let result: ExecutionResult | Promise<ExecutionResult>;
-        try {
-          result = this.#map(step.value);
-        } catch (error) {
-          this.#held = () => this.#abrupt(error);
-          return undefined;
-        }
-        if (!(result instanceof Promise) && formsOf(result)) return result;
-        this.#held = () => this.#settled(result);
-        return undefined;
-      },
-      (error: unknown) => {
-        this.#held = () => this.#failed(error);
-        return undefined;
-      },
-    );
-  }
-
-  next(): Promise<Step> {
-    const held = this.#held;
-    if (held) {
-      this.#held = undefined;
-      return held();
-    }
-    return this.#source.next().then(
-      (step) => {
-        if (step.done) return this.#ended(step);
-        let result: ExecutionResult | Promise<ExecutionResult>;
-        try {
-          result = this.#map(step.value);
-        } catch (error) {
-          return this.#abrupt(error);
-        }
-        return this.#settled(result);
-      },
-      (error: unknown) => this.#failed(error),
-    );
-  }
-
-  return(value?: unknown): Promise<Step> {
-    this.#held = undefined;
-    this.#leave();
-    const done: Step = { done: true, value: undefined };
-    return this.#source.return ? this.#source.return(value).then(() => done) : Promise.resolve(done);
-  }
-
-  throw(error?: unknown): Promise<Step> {
-    this.#held = undefined;
-    if (this.#source.throw) return this.#source.throw(error).then((step) => (step.done ? this.#ended(step) : this.#settled(this.#map(step.value))), (e: unknown) => this.#failed(e));
-    return this.#abrupt(error);
-  }
-
-  #ended(step: IteratorResult<unknown>): Step {
-    this.#leave();
-    return step as Step;
-  }
-
-  #settled(result: ExecutionResult | Promise<ExecutionResult>): Promise<Step> {
-    if (!(result instanceof Promise)) return Promise.resolve({ value: result, done: false });
-    return result.then((value) => ({ value, done: false }), (error: unknown) => this.#abrupt(error));
-  }
-
-  #failed(error: unknown): Promise<never> {
-    this.#leave();
-    return Promise.reject(error);
-  }
-
-  /** A mapping that failed ends the source, as `mapAsyncIterator` does, and rejects with its error. */
-  #abrupt(error: unknown): Promise<never> {
-    this.#leave();
-    const rethrow = () => Promise.reject(error);
-    return this.#source.return ? this.#source.return().then(rethrow, rethrow) : rethrow();
-  }
-}

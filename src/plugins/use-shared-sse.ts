@@ -9,7 +9,8 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { Readable } from 'node:stream';
-import { type SharedStream, isSharedSubscription, sharedFeed, sharedMessage } from './use-shared-event-execution.js';
+import { type SharedPump, type SharedStream, pumpShared } from './shared-stream.js';
+import { isSharedSubscription, sharedFeed, sharedMessage } from './use-shared-event-execution.js';
 
 type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
@@ -68,18 +69,56 @@ export function useSharedSse(): Plugin {
 
   /**
    * A node stream, not a web ReadableStream: the server pipes it to the socket as it is (a web stream
-   * costs a pull through several promise layers per message). Each read takes shared results from the
-   * operation's feed, and anything else from `result`, the stream yoga and envelop wrapped.
+   * costs a pull through several promise layers per message). Shared results are pumped into it from the
+   * operation's feed as they come, with no promise per message (shared-stream.ts); anything else is read
+   * from `result`, the stream yoga and envelop wrapped.
    */
   const processSharedStream = (result: unknown, fetchAPI: Parameters<ResultProcessor>[1], feed: SharedStream | undefined) => {
     const iterator = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
+    let pump: SharedPump | undefined;
     let reading = false;
     let ended = false;
-    const end = (stream: Readable) => {
+    const finish = (stream: Readable, error?: unknown) => {
       ended = true;
       closed(stream);
+      if (error === undefined) {
+        stream.push(COMPLETE);
+        stream.push(null);
+      } else stream.destroy(error instanceof Error ? error : new Error(String(error)));
     };
-    const read = async (stream: Readable) => {
+    const writeShared = (stream: Readable) => (shared: ExecutionResult) => stream.push(sharedMessage(shared, encodeNext)!);
+    /** Shared results from the feed until it has something else, then that from `result`. */
+    const start = (stream: Readable) => {
+      if (!feed?.synchronous) {
+        void readSlowly(stream);
+        return;
+      }
+      let handedOff = false;
+      const started = pumpShared(feed, writeShared(stream), () => {
+        handedOff = true;
+        pump = undefined;
+        void readWrapped(stream);
+      });
+      if (!handedOff) pump = started;
+    };
+    /** One step of the wrapped stream; then the feed again, once the stream wants more. */
+    const readWrapped = async (stream: Readable) => {
+      reading = true;
+      try {
+        const step = await iterator.next();
+        if (stream.destroyed) return;
+        const more = step.value == null || stream.push(nextMessage(step.value));
+        if (step.done) return finish(stream);
+        reading = false;
+        if (more) start(stream);
+      } catch (error) {
+        if (!stream.destroyed) finish(stream, error);
+      } finally {
+        reading = false;
+      }
+    };
+    /** Without a synchronous feed: a promise per result, shared results still read from under the layers. */
+    const readSlowly = async (stream: Readable) => {
       reading = true;
       try {
         let more = true;
@@ -93,26 +132,24 @@ export function useSharedSse(): Plugin {
           const step = await iterator.next();
           if (stream.destroyed) return;
           if (step.value != null) more = stream.push(nextMessage(step.value));
-          if (step.done) {
-            end(stream);
-            stream.push(COMPLETE);
-            stream.push(null);
-          }
+          if (step.done) return finish(stream);
         }
       } catch (error) {
-        end(stream);
-        stream.destroy(error instanceof Error ? error : new Error(String(error)));
+        if (!stream.destroyed) finish(stream, error);
       } finally {
         reading = false;
       }
     };
     const body = new Readable({
       read() {
-        if (!reading) void read(this);
+        if (pump) pump.resume();
+        else if (!reading && !ended) start(this);
       },
       destroy(error, callback) {
+        pump?.stop();
         if (!ended) {
-          end(this);
+          ended = true;
+          closed(this);
           void Promise.resolve(iterator.return?.(error)).catch(() => undefined);
         }
         callback(error);

@@ -134,10 +134,11 @@ export class TraceHub {
           const { complete } = chunk;
           // The position moves only once the consumer took the piece: an overflow while it waits
           // tells the client to resume from this piece, which it never got.
-          await push(chunk, () => {
+          const taking = push(chunk, () => {
             next = piece.nextOffset;
             member.position = next;
           });
+          if (taking) await taking;
           poller.progress(member);
           if (complete && next >= piece.nextOffset) return;
           continue;
@@ -198,7 +199,7 @@ export class TraceHub {
       /** Undefined for a build that had already finished: nothing left to poll. */
       poller: BuildPoller | undefined,
       build: BuildModel,
-      push: (value: T, taken?: () => void) => Promise<unknown>,
+      push: (value: T, taken?: () => void) => Promise<unknown> | undefined,
       isStopped: () => boolean,
     ) => Promise<void>,
   ): AsyncIterableIterator<T> {
@@ -304,7 +305,7 @@ export class TraceHub {
     request: WatchRequest,
     build: BuildModel,
     offset: number,
-    push: (value: TraceChunkModel) => Promise<unknown>,
+    push: (value: TraceChunkModel) => Promise<unknown> | undefined,
     isStopped: () => boolean,
   ): Promise<void> {
     let held: TraceSlice | undefined;
@@ -329,7 +330,7 @@ export class TraceHub {
     build: BuildModel,
     offset: number,
     tailStart: () => number,
-    push: (value: TraceChunkModel) => Promise<unknown>,
+    push: (value: TraceChunkModel) => Promise<unknown> | undefined,
     isStopped: () => boolean,
     member: Member,
   ): Promise<number> {

@@ -17,7 +17,8 @@ import { isAsyncIterable } from 'graphql-yoga';
 import { type VerifyClientCallbackAsync, type WebSocket, WebSocketServer } from 'ws';
 import { credentialProblem, isCredentialHeader } from '../credentials.js';
 import type { Logger } from '../logger.js';
-import { type SharedStream, sharedBytes, sharedFeed } from '../plugins/use-shared-event-execution.js';
+import { type SharedPump, type SharedStream, pumpShared } from '../plugins/shared-stream.js';
+import { sharedBytes, sharedFeed } from '../plugins/use-shared-event-execution.js';
 import { type EnvelopedYoga, codedErrorJson, drained, safeError } from './operation.js';
 
 /** graphql-ws closes a socket with this code when it runs more than `maxOperations` at once. */
@@ -69,7 +70,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
       const root = args.rootValue as OperationRoot;
       const results = (await root.subscribe(args)) as AsyncIterableIterator<ExecutionResult> | ExecutionResult;
       const feed = sharedFeed((args.contextValue as { request?: Request }).request);
-      return isAsyncIterable(results) ? sendingShared(results, feed, root.sendShared) : results;
+      return isAsyncIterable(results) ? sendingShared(results, feed, root.shared) : results;
     },
     onConnect(ctx) {
       const headers = socketHeaders(ctx.extra.request!, ctx.connectionParams ?? {});
@@ -116,12 +117,7 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
         rootValue: {
           execute,
           subscribe,
-          // graphql-ws' own `next`, around the result's one JSON: the message graphql-ws would send, as
-          // bytes (a string would be flattened and encoded again for every socket).
-          sendShared: (result, json) => {
-            rememberOffset(ctx.extra, id, result);
-            return send(ctx.extra.socket, Buffer.concat([nextPrefix, json, CLOSE_BRACE]));
-          },
+          shared: new SharedSender(ctx.extra.socket, nextPrefix, (result) => rememberOffset(ctx.extra, id, result)),
         } satisfies OperationRoot,
       };
     },
@@ -208,7 +204,63 @@ export function startWebSocketTransport(options: WebSocketTransportOptions): Web
 interface OperationRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
-  sendShared: (result: ExecutionResult, json: Buffer) => Promise<void>;
+  shared: SharedSender;
+}
+
+const TEXT = { binary: false };
+
+/**
+ * How one operation sends shared results: graphql-ws' own `next` message around the result's one JSON, as
+ * bytes (a string would be flattened and encoded again for every socket). `pump` sends them as they come
+ * and waits only while the socket holds unsent bytes; `send` is one message, for a promise.
+ */
+class SharedSender {
+  readonly #socket: WebSocket;
+  readonly #prefix: Buffer;
+  readonly #sent: (result: ExecutionResult) => void;
+  #pump: SharedPump | undefined;
+  #handedOff: (() => void) | undefined;
+  /** One callback for every message: a write that completes lets a waiting pump go on. */
+  readonly #written = (error?: Error) => {
+    if (!error) this.#pump?.resume();
+  };
+
+  constructor(socket: WebSocket, prefix: Buffer, sent: (result: ExecutionResult) => void) {
+    this.#socket = socket;
+    this.#prefix = prefix;
+    this.#sent = sent;
+  }
+
+  /** Sends `result`; false while the socket holds unsent bytes (the pump waits for a write to complete). */
+  readonly #write = (result: ExecutionResult): boolean => {
+    const socket = this.#socket;
+    if (socket.readyState !== socket.OPEN) return true;
+    this.#sent(result);
+    socket.send(this.#message(result), TEXT, this.#written);
+    return socket.bufferedAmount === 0;
+  };
+
+  /** Sends `feed`'s shared results until it has something else, or `stop()`. */
+  pump(feed: SharedStream): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#handedOff = resolve;
+      this.#pump = pumpShared(feed, this.#write, resolve);
+    });
+  }
+
+  send(result: ExecutionResult): Promise<void> {
+    this.#sent(result);
+    return send(this.#socket, this.#message(result));
+  }
+
+  stop(): void {
+    this.#pump?.stop();
+    this.#handedOff?.();
+  }
+
+  #message(result: ExecutionResult): Buffer {
+    return Buffer.concat([this.#prefix, sharedBytes(result)!, CLOSE_BRACE]);
+  }
 }
 
 const CLOSE_BRACE = Buffer.from('}');
@@ -217,7 +269,7 @@ const CLOSE_BRACE = Buffer.from('}');
 function send(socket: WebSocket, data: string | Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (socket.readyState !== socket.OPEN) return resolve();
-    socket.send(data, { binary: false }, (error) => (error ? reject(error) : resolve()));
+    socket.send(data, TEXT, (error) => (error ? reject(error) : resolve()));
   });
 }
 
@@ -231,32 +283,38 @@ function rememberOffset(extra: Extra, id: string, result: ExecutionResult): void
  * An operation's results as graphql-ws iterates them, except that each shared result (one execution for
  * every watcher of a trace offset: plugins/use-shared-event-execution.ts) is sent here, around its one
  * JSON, instead of being serialized again for this socket; the rest go on to graphql-ws. Shared results
- * are read from the operation's `feed`, under the layers wrapping `results`; what the feed holds back
+ * are taken from the operation's `feed`, under the layers wrapping `results`; what the feed holds back
  * comes through them. A plain iterator, not an async generator: `return()` must reach the hub's stream
  * while it waits for the log.
  */
-function sendingShared(
-  results: AsyncIterableIterator<ExecutionResult>,
-  feed: SharedStream | undefined,
-  sendShared: (result: ExecutionResult, json: Buffer) => Promise<void>,
-): AsyncIterableIterator<ExecutionResult> {
+function sendingShared(results: AsyncIterableIterator<ExecutionResult>, feed: SharedStream | undefined, shared: SharedSender): AsyncIterableIterator<ExecutionResult> {
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
       for (;;) {
-        let result = feed && (await feed.nextShared());
-        if (!result) {
-          const step = await results.next();
-          if (step.done || !sharedBytes(step.value)) return step;
-          result = step.value;
+        if (feed?.synchronous) await shared.pump(feed);
+        else if (feed) {
+          const result = await feed.nextShared();
+          if (result) {
+            await shared.send(result);
+            continue;
+          }
         }
-        await sendShared(result, sharedBytes(result)!);
+        const step = await results.next();
+        if (step.done || !sharedBytes(step.value)) return step;
+        await shared.send(step.value);
       }
     },
-    return: (value?: unknown) => results.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
-    throw: (error?: unknown) => results.throw?.(error) ?? Promise.reject(error),
+    return: (value?: unknown) => {
+      shared.stop();
+      return results.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+    },
+    throw: (error?: unknown) => {
+      shared.stop();
+      return results.throw?.(error) ?? Promise.reject(error);
+    },
   };
 }
 
