@@ -77,6 +77,8 @@ describe('one execution per chunk for every watcher of a build', () => {
     expect(errors).toBeUndefined();
     const log = await upstreamLog(1, job.upstreamId);
     expect(reassembled(overSse.values)).toBe(log);
+    // Sent as bytes, each shared message is still a text frame, as graphql-ws speaks.
+    expect([first.binaryFrames, second.binaryFrames]).toEqual([0, 0]);
     for (const [socket, id] of [[first, 'a'], [first, 'b'], [second, 'a']] as const) {
       const chunks = nexts(socket, id).map((m) => m.payload.data.buildTrace as Chunk);
       expect(reassembled(chunks)).toBe(log);

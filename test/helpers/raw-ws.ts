@@ -9,6 +9,8 @@ export interface RawGraphQLSocket {
   socket: WebSocket;
   /** Every message received, parsed. */
   messages: Array<{ id?: string; type: string; payload?: any }>;
+  /** How many came as binary frames (graphql-ws speaks text only: a browser would get a Blob). */
+  binaryFrames: number;
   /** Settles with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>;
   send(message: unknown): void;
@@ -21,7 +23,9 @@ export async function rawGraphQLSocket(graphqlUrl: string, params: unknown = {})
   const socket = new WebSocket(graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
   const messages: RawGraphQLSocket['messages'] = [];
   const waiters = new Set<() => void>();
-  socket.on('message', (data) => {
+  let binaryFrames = 0;
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) binaryFrames += 1;
     messages.push(JSON.parse(String(data)));
     for (const wake of [...waiters]) wake();
   });
@@ -36,6 +40,9 @@ export async function rawGraphQLSocket(graphqlUrl: string, params: unknown = {})
   const raw: RawGraphQLSocket = {
     socket,
     messages,
+    get binaryFrames() {
+      return binaryFrames;
+    },
     closed,
     send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
     next: (match) =>
