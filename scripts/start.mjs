@@ -4,12 +4,9 @@
  *
  * The node flags before this script in package.json's "start" are the gateway's GC settings, and the one
  * place they are written: bench/lib/procs.mjs reads them from there for every gateway a bench starts.
- * `--heap-growing-percent=25`: after each major GC, V8 lets the old space grow to 1.25× what survived
- * instead of by its own factor (up to 4× when allocation is fast): with 10,000 trace watchers its own
- * let RSS reach 1.1 GiB between major GCs, 50% let it swing by some 8 KiB per watcher
- * (bench/RESULTS.md, perf-fanout2 and "#16, third round").
- * `--max-semi-space-size=8`: half V8's default young generation, 16 MB less resident at 10,000 watchers
- * for more frequent scavenges (about 20% more CPU per delivered chunk there; within the noise for queries).
+ * `--heap-growing-percent=50`: after each major GC, V8 lets the old space grow to 1.5× what survived
+ * instead of by its own factor (up to 4× when allocation is fast): with 10,000 trace watchers that let
+ * RSS reach 1.1 GiB between major GCs (bench/RESULTS.md, perf-fanout2).
  */
 import { REPOSITORY, buildIfStale } from './build-if-stale.mjs';
 
