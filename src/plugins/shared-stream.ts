@@ -4,10 +4,10 @@
  * Envelop and yoga wrap every subscription's stream in layers of their own: error masking's per-event
  * hook, the subscribe-error hooks, yoga's error mapping. Each costs promises and closures per event, and
  * at 10,000 watchers of a log they were most of what the gateway allocated. They act only on errors,
- * which a shared result never carries. So a transport reads shared results here, under those layers:
- * `nextShared` (one promise per result) or `pumpShared` (none, over the trace hub's Channel). Anything
- * else the stream yields (a result with errors, an error, its end) is held, and handed to the transport's
- * next read of the wrapped stream: it goes through every layer as before.
+ * which a shared result never carries. So a transport takes shared results here, under those layers, as
+ * they are pushed (`pumpShared`, over the trace hub's Channel: no promise per result). Anything else the
+ * stream yields (a result with errors, an error, its end) is held, and handed to the transport's next
+ * read of the wrapped stream: it goes through every layer as before.
  */
 import type { ExecutionResult } from 'graphql';
 import { NOTHING, type SyncSource, isSyncSource } from '../trace/channel.js';
@@ -70,22 +70,6 @@ export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
   /** Calls `ready` once there is something to take (true), or returns false if there is already. */
   whenReady(ready: () => void): boolean {
     return !this.#held && this.#sync!.whenReady(ready);
-  }
-
-  /** The next event's result if it is shared; otherwise undefined, and that step waits for `next()`. */
-  nextShared(): Promise<ExecutionResult | undefined> {
-    if (this.#held) return Promise.resolve(undefined);
-    return this.#source.next().then(
-      (step) => {
-        if (!step.done) return this.#offer(step.value);
-        this.#held = () => Promise.resolve(this.#ended(step));
-        return undefined;
-      },
-      (error: unknown) => {
-        this.#held = () => this.#failed(error);
-        return undefined;
-      },
-    );
   }
 
   next(): Promise<Step> {

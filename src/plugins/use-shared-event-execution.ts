@@ -199,7 +199,8 @@ export function useSharedEventExecution<TContext extends object>(options: Shared
         const { slot, leave } = join(args.document, JSON.stringify([args.operationName ?? null, args.variableValues ?? null]));
         const shared = new SharedStream(source, (payload: unknown) => sharedResult(args, payload, slot), isShared, leave);
         const request = (args.contextValue as { request?: Request }).request;
-        if (request) feeds.set(request, shared);
+        // Over a source that cannot be read without waiting, the transports read the wrapped stream only.
+        if (request && shared.synchronous) feeds.set(request, shared);
         return shared;
       }
       const context = args.contextValue as TContext;

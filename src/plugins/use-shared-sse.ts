@@ -89,8 +89,8 @@ export function useSharedSse(): Plugin {
     const writeShared = (stream: Readable) => (shared: ExecutionResult) => stream.push(sharedMessage(shared, encodeNext)!);
     /** Shared results from the feed until it has something else, then that from `result`. */
     const start = (stream: Readable) => {
-      if (!feed?.synchronous) {
-        void readSlowly(stream);
+      if (!feed) {
+        void readWrapped(stream);
         return;
       }
       let handedOff = false;
@@ -111,29 +111,6 @@ export function useSharedSse(): Plugin {
         if (step.done) return finish(stream);
         reading = false;
         if (more) start(stream);
-      } catch (error) {
-        if (!stream.destroyed) finish(stream, error);
-      } finally {
-        reading = false;
-      }
-    };
-    /** Without a synchronous feed: a promise per result, shared results still read from under the layers. */
-    const readSlowly = async (stream: Readable) => {
-      reading = true;
-      try {
-        let more = true;
-        while (more && !ended) {
-          const shared = feed && (await feed.nextShared());
-          if (stream.destroyed) return;
-          if (shared) {
-            more = stream.push(sharedMessage(shared, encodeNext)!);
-            continue;
-          }
-          const step = await iterator.next();
-          if (stream.destroyed) return;
-          if (step.value != null) more = stream.push(nextMessage(step.value));
-          if (step.done) return finish(stream);
-        }
       } catch (error) {
         if (!stream.destroyed) finish(stream, error);
       } finally {

@@ -294,14 +294,7 @@ function sendingShared(results: AsyncIterableIterator<ExecutionResult>, feed: Sh
     },
     async next() {
       for (;;) {
-        if (feed?.synchronous) await shared.pump(feed);
-        else if (feed) {
-          const result = await feed.nextShared();
-          if (result) {
-            await shared.send(result);
-            continue;
-          }
-        }
+        if (feed) await shared.pump(feed);
         const step = await results.next();
         if (step.done || !sharedBytes(step.value)) return step;
         await shared.send(step.value);
