@@ -73,6 +73,11 @@ class Member implements PollerMember {
   nextWake(): Promise<void> {
     return new Promise((resolve) => (this.#wake = resolve));
   }
+
+  /** Calls `woken` at the next wake-up, synchronously: no promise to outlive the wait. */
+  whenWoken(woken: () => void): void {
+    this.#wake = woken;
+  }
 }
 
 export class TraceHub {
@@ -109,47 +114,100 @@ export class TraceHub {
     return this.#pollers.get(keyOf(address));
   }
 
-  /** The build's log from `offset`, then each new piece, until the build ends and its last bytes are sent. */
+  /**
+   * The build's log from `offset`, then each new piece, until the build ends and its last bytes are sent.
+   * Followed without a promise per piece: the reader runs when the poller wakes it and when its consumer
+   * takes a piece at once; at 10,000 watchers a promise per watcher for every wait between two pieces
+   * lived through scavenges, was promoted, and swelled the old generation between major GCs.
+   */
   trace(request: WatchRequest, offset: number): AsyncIterableIterator<TraceChunkModel> {
-    return this.#watch<TraceChunkModel>(request, offset, async (member, poller, build, push, isStopped) => {
+    return this.#watch<TraceChunkModel>(request, offset, (member, poller, build, push, isStopped) => {
       if (!poller) return this.#finishedTrace(request, build, offset, push, isStopped);
-      let next = offset;
-      let live = false;
-      for (;;) {
-        if (isStopped()) return;
-        const failure = member.failure ?? poller.failure;
-        if (failure) throw failure;
-        const { tail } = poller;
-        if (next < tail.start) {
-          if (live) throw overflowError(next);
-          member.position = undefined;
-          next = await this.#backfill(request, build, next, () => poller.tail.start, push, isStopped, member);
-          continue;
-        }
-        live = true;
-        member.position = next;
-        const piece = tail.readFrom(next);
-        if (piece) {
-          const chunk = chunkOf(poller, piece, poller.tail.end, poller.ended);
-          const { complete } = chunk;
-          // The position moves only once the consumer took the piece: an overflow while it waits
-          // tells the client to resume from this piece, which it never got.
-          const taking = push(chunk, () => {
-            next = piece.nextOffset;
-            member.position = next;
-          });
-          if (taking) await taking;
+      return new Promise<void>((resolve, reject) => {
+        let next = offset;
+        let live = false;
+        let finished = false;
+        let running = false;
+        let again = false;
+        /** The next offset of the piece on offer: the position moves only once the consumer took it. */
+        let offered = offset;
+        const taken = () => {
+          next = offered;
+          member.position = next;
+        };
+        const finish = (error?: unknown) => {
+          finished = true;
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        /** After a piece was taken: whether that was the last. */
+        const sent = (complete: boolean, pieceEnd: number): boolean => {
           poller.progress(member);
-          if (complete && next >= piece.nextOffset) return;
-          continue;
-        }
-        if (poller.ended) {
-          await push({ offset: next, nextOffset: next, content: '', size: tail.end, atEnd: true, complete: true });
-          return;
-        }
-        if (poller.stopped) throw new BuildgateError('UPSTREAM_UNAVAILABLE', 'the build\'s poller stopped');
-        await member.nextWake();
-      }
+          if (complete && next >= pieceEnd) finish();
+          return finished;
+        };
+        /** Reads on until it must wait: for the poller (`whenWoken`), a slow consumer, or a backfill. */
+        const pass = (): void => {
+          for (;;) {
+            if (isStopped()) return finish();
+            const failure = member.failure ?? poller.failure;
+            if (failure) return finish(failure);
+            const { tail } = poller;
+            if (next < tail.start) {
+              if (live) return finish(overflowError(next));
+              member.position = undefined;
+              this.#backfill(request, build, next, () => poller.tail.start, push, isStopped, member).then((reached) => {
+                next = reached;
+                step();
+              }, finish);
+              return;
+            }
+            live = true;
+            member.position = next;
+            const piece = tail.readFrom(next);
+            if (piece) {
+              const chunk = chunkOf(poller, piece, poller.tail.end, poller.ended);
+              offered = piece.nextOffset;
+              const taking = push(chunk, taken);
+              if (taking) {
+                taking.then(() => {
+                  if (!sent(chunk.complete, piece.nextOffset)) step();
+                }, finish);
+                return;
+              }
+              if (sent(chunk.complete, piece.nextOffset)) return;
+              continue;
+            }
+            if (poller.ended) {
+              Promise.resolve(push({ offset: next, nextOffset: next, content: '', size: tail.end, atEnd: true, complete: true })).then(() => finish(), finish);
+              return;
+            }
+            if (poller.stopped) return finish(new BuildgateError('UPSTREAM_UNAVAILABLE', 'the build\'s poller stopped'));
+            member.whenWoken(step);
+            return;
+          }
+        };
+        // A wake-up while a pass runs (from inside a push) runs another pass after it, not one inside it.
+        const step = (): void => {
+          if (finished) return;
+          if (running) {
+            again = true;
+            return;
+          }
+          running = true;
+          try {
+            do {
+              again = false;
+              pass();
+            } while (again && !finished);
+          } catch (error) {
+            finish(error);
+          } finally {
+            running = false;
+          }
+        };
+        step();
+      });
     });
   }
 
