@@ -97,9 +97,8 @@ export class BuildPoller {
   readonly #replica: BuildReplica | undefined;
   /** True while a poll (or a follower's turn) runs: `#pollNow` then waits for it. */
   #busy = false;
-  /** The members of the round of wake-ups under way, and the next one to wake. */
-  #waking: PollerMember[] | undefined;
-  #wakeNext = 0;
+  /** The round of wake-ups under way: the members it has yet to wake. */
+  #waking: Iterator<PollerMember> | undefined;
   #wakeAgain = false;
 
   constructor(
@@ -366,24 +365,26 @@ export class BuildPoller {
       this.#wakeAgain = true;
       return;
     }
-    this.#waking = [...this.#members];
-    this.#wakeNext = 0;
+    // The set's own iterator, not a copy: a round lasts a few turns, and a copy of 10,000 members per
+    // round outlived scavenges into the old generation. Members joining meanwhile are woken too.
+    this.#waking = this.#members.values();
     this.#wakeBatch();
   }
 
   readonly #wakeBatch = (): void => {
     const members = this.#waking!;
-    const end = Math.min(members.length, this.#wakeNext + WAKE_BATCH);
-    for (let i = this.#wakeNext; i < end; i++) members[i]!.wake();
-    this.#wakeNext = end;
-    if (end < members.length) {
-      setImmediate(this.#wakeBatch);
-      return;
+    for (let i = 0; i < WAKE_BATCH; i++) {
+      const step = members.next();
+      if (step.done) {
+        this.#waking = undefined;
+        if (this.#wakeAgain) {
+          this.#wakeAgain = false;
+          this.#wakeAll();
+        }
+        return;
+      }
+      step.value.wake();
     }
-    this.#waking = undefined;
-    if (this.#wakeAgain) {
-      this.#wakeAgain = false;
-      this.#wakeAll();
-    }
+    setImmediate(this.#wakeBatch);
   };
 }
