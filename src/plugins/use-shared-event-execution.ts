@@ -6,7 +6,7 @@
  *   is computed from the chunk alone, nothing is loaded with the subscriber's context) are executed once
  *   per (event, document, operation name, variables), and every subscriber of that key gets the same
  *   ExecutionResult, serialized once (`sharedJson`). The trace hub hands every subscriber at one offset
- *   the same chunk object (trace/hub.ts `chunkOf`), so 10,000 watchers of a build cost one execution per
+ *   the same chunk object (trace/follow-tail.ts `chunkOf`), so 10,000 watchers of a build cost one execution per
  *   piece of log. It shares nothing across access rules: a subscriber only ever gets the result of an
  *   event its own stream yielded, i.e. after its own access check and rechecks; the key holds the event
  *   itself, never a credential's view of it.

@@ -104,18 +104,20 @@ export function useSharedSse(): Plugin {
     /** One step of the wrapped stream; then the feed again, once the stream wants more. */
     const readWrapped = async (stream: Readable) => {
       reading = true;
+      let more = false;
       try {
         const step = await iterator.next();
         if (stream.destroyed) return;
-        const more = step.value == null || stream.push(nextMessage(step.value));
+        more = step.value == null || stream.push(nextMessage(step.value));
         if (step.done) return finish(stream);
-        reading = false;
-        if (more) start(stream);
       } catch (error) {
         if (!stream.destroyed) finish(stream, error);
+        return;
       } finally {
         reading = false;
       }
+      // After `reading` is cleared: `start` may hand off at once, into a read of its own.
+      if (more) start(stream);
     };
     const body = new Readable({
       read() {

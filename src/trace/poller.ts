@@ -78,7 +78,7 @@ export class BuildPoller {
   statusVersion = 0;
   /** True once the build is terminal and its last bytes are in the tail. */
   ended = false;
-  /** The last chunk handed out and the tail piece it was made of: one object for every subscriber at that offset (hub.ts). */
+  /** The last chunk handed out and the tail piece it was made of: one object for every subscriber at that offset (follow-tail.ts). */
   sharedChunk: { piece: TracePiece; chunk: TraceChunkModel } | undefined;
   /** Set when polling failed for good; every subscriber ends with it. */
   failure: BuildgateError | undefined;
