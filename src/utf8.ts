@@ -3,7 +3,15 @@
  * bytes (upstream reads, the trace hub's ring, subscriber pieces) moves its ends with `toBoundary`.
  * Neutral ground: imports only Node's own `buffer`, so both `upstreams/` and `trace/` may use it.
  */
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+
+/**
+ * Bytes decoded at a time when a body is not all ASCII. Node 20's UTF-8 decoding of a buffer with any
+ * non-ASCII byte in it takes V8's slow path over the whole buffer (about 3 ns a byte); cut into pieces
+ * at character boundaries, only the pieces with non-ASCII bytes take it. A 42 KB GitLab jobs page with
+ * a few accented names decoded in 124 µs whole and 21 µs in 1 KiB pieces (bench/RESULTS.md, #16 fourth round).
+ */
+const DECODE_PIECE = 1024;
 
 /**
  * The text of UTF-8 bytes. Upstream JSON is nearly always ASCII, and an ASCII buffer read as latin1
@@ -13,8 +21,17 @@ import { isAscii } from 'node:buffer';
  */
 export function decodeUtf8(bytes: Buffer): string {
   if (isAscii(bytes)) return bytes.toString('latin1');
-  const bom = bytes.length > 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  return (bom ? bytes.subarray(3) : bytes).toString('utf8');
+  const start = bytes.length > 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  // Only valid UTF-8 is decoded in pieces: cut at character boundaries, its pieces give exactly the
+  // whole's text. Invalid bytes are decoded in one go, so they become U+FFFD as one decoder places them.
+  if (bytes.length - start <= DECODE_PIECE || !isUtf8(bytes)) return bytes.toString('utf8', start);
+  let text = '';
+  for (let at = start; at < bytes.length; ) {
+    const end = toBoundary(bytes, Math.min(at + DECODE_PIECE, bytes.length), bytes.length);
+    text += bytes.toString('utf8', at, end);
+    at = end;
+  }
+  return text;
 }
 
 /** True for the 2nd–4th bytes of a UTF-8 sequence (0b10xxxxxx). */

@@ -31,6 +31,9 @@ const job = (id: number, name: string, title: string) => ({
 const ASCII = job(1, 'unit', 'Plain ASCII title');
 const UNICODE = job(2, 'tests ✓ 中文', 'Café — naïve 🚀');
 
+// A page many times the decoder's piece (utf8.ts), accented text throughout: read in pieces, it must read as one.
+const LONG = Array.from({ length: 20 }, (_, i) => job(100 - i, `job ${i} ${[...'é✓中😀'].slice(0, 1 + (i % 4)).join('')}`, `Kraków ${'x'.repeat(i * 37)} 🚀`));
+
 let upstream: Server;
 let gateway: Gateway;
 
@@ -45,7 +48,8 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
       return;
     }
-    const json = Buffer.from(JSON.stringify(url.pathname.endsWith('/jobs') ? [ASCII, UNICODE] : UNICODE));
+    const list = kind === 'long' ? LONG : [ASCII, UNICODE];
+    const json = Buffer.from(JSON.stringify(url.pathname.endsWith('/jobs') ? list : UNICODE));
     // A byte-order mark before the JSON, as some proxies add: it is not part of the text.
     const body = kind === 'bom' ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]) : json;
     if (kind === 'chunked') {
@@ -64,7 +68,7 @@ beforeAll(async () => {
     parseConfig({
       port: 0,
       logLevel: 'silent',
-      upstreams: ['sized', 'chunked', 'bom', 'invalid'].map((name) => ({ name, kind: 'gitlab-v4', baseUrl: `http://127.0.0.1:${port}/${name}/api/v4` })),
+      upstreams: ['sized', 'chunked', 'bom', 'invalid', 'long'].map((name) => ({ name, kind: 'gitlab-v4', baseUrl: `http://127.0.0.1:${port}/${name}/api/v4` })),
     }),
   );
 });
@@ -95,6 +99,14 @@ describe('upstream JSON text', () => {
       { upstreamId: '1', name: 'unit', commit: { title: 'Plain ASCII title' }, user: { username: 'zoë' } },
       { upstreamId: '2', name: 'tests ✓ 中文', commit: { title: 'Café — naïve 🚀' }, user: { username: 'zoë' } },
     ]);
+  });
+
+  it('keeps non-ASCII text exact in a page read in pieces', async () => {
+    const { data, errors } = await builds('long');
+    expect(errors).toBeUndefined();
+    expect(data.project.builds.nodes).toEqual(
+      LONG.slice(0, 5).map((one) => ({ upstreamId: String(one.id), name: one.name, commit: { title: one.commit.title }, user: { username: 'zoë' } })),
+    );
   });
 
   it('reads a byte that is not UTF-8 as U+FFFD', async () => {

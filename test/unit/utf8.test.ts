@@ -3,7 +3,7 @@
  * whatever the offsets and however the bytes arrive.
  */
 import { describe, expect, it } from 'vitest';
-import { completeUtf8Length, isContinuation, toBoundary } from '../../src/utf8.js';
+import { completeUtf8Length, decodeUtf8, isContinuation, toBoundary } from '../../src/utf8.js';
 import { Utf8Cutter } from '../../src/upstreams/utf8-cutter.js';
 
 // 'a' (1 byte), 'é' (2), '中' (3), '😀' (4), 'z' (1): boundaries at 0, 1, 3, 6, 10, 11.
@@ -39,6 +39,48 @@ describe('toBoundary', () => {
 
   it('knows continuation bytes', () => {
     expect([0x41, 0x80, 0xbf, 0xc3, 0xe4, 0xf0, undefined].map(isContinuation)).toEqual([false, true, true, false, false, false, false]);
+  });
+});
+
+describe('decodeUtf8', () => {
+  // What a single UTF-8 decoder reads (a leading byte-order mark is not text): the pieces must add up to it.
+  const whole = (bytes: Buffer) => new TextDecoder().decode(bytes);
+
+  it('reads bodies over a piece with a character at every offset of the cut', () => {
+    // One multi-byte character placed so that each of its bytes in turn sits at the 1 KiB cut.
+    for (const char of ['é', '中', '😀']) {
+      for (let at = 1020; at <= 1028; at++) {
+        const bytes = Buffer.concat([Buffer.from('a'.repeat(at)), Buffer.from(char), Buffer.from('b'.repeat(1500))]);
+        expect(decodeUtf8(bytes)).toBe(whole(bytes));
+      }
+    }
+  });
+
+  it('reads long mixed bodies whole, with and without a byte-order mark', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const words = ['job', 'Kraków', ' ', '✓', '中文', '😀', '"name":', 'x'.repeat(300), '\n'];
+    for (let round = 0; round < 20; round++) {
+      let text = '';
+      while (text.length < 6000) text += words[Math.floor(random() * words.length)];
+      const bytes = Buffer.from(text, 'utf8');
+      expect(decodeUtf8(bytes)).toBe(text);
+      expect(decodeUtf8(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]))).toBe(text);
+    }
+  });
+
+  it('reads bytes that are not UTF-8 as one decoder does, however long the body', () => {
+    const lone = Buffer.concat([Buffer.from('a'.repeat(1023)), Buffer.from([0xe4, 0xb8]), Buffer.from('b'.repeat(2000))]);
+    const stray = Buffer.concat([Buffer.from('é'.repeat(700)), Buffer.from([0x80, 0xff]), Buffer.from('c'.repeat(900))]);
+    for (const bytes of [lone, stray]) {
+      expect(decodeUtf8(bytes)).toBe(whole(bytes));
+      expect(decodeUtf8(bytes)).toContain('\uFFFD');
+    }
+  });
+
+  it('reads ASCII as it is', () => {
+    const bytes = Buffer.from('{"a":1}'.repeat(500));
+    expect(decodeUtf8(bytes)).toBe(bytes.toString('utf8'));
   });
 });
 
