@@ -1,14 +1,17 @@
 /**
  * `single` and `list`: one GraphQL operation through the gateway vs the one REST call it stands for,
  * straight to the simulator, vs the gateway "ceiling" (a second gateway whose gitlab-v4 upstream's HTTP
- * client is given a dispatcher answering from constants, lib/ceiling.mjs). Same connections and duration
- * for all three, in one run. Each target's CPU per request is its process's CPU time (/proc/<pid>/stat)
- * over the measured window ÷ the requests it answered in it: the steady figure on a shared machine, and
- * the gateway's is what the bars (≤ 250 µs single, ≤ 550 µs list) are about. The ceiling is a diagnostic.
+ * client is given a dispatcher answering from constants, lib/ceiling.mjs), vs the "floor" (bare yoga +
+ * graphql-jit over the same simulator, lib/floor-gateway.mjs). Same connections and duration for all four,
+ * in one run. Each target's CPU per request is its process's CPU time (/proc/<pid>/stat) over the measured
+ * window ÷ the requests it answered in it: the steady figure on a shared machine, and the gateway's is what
+ * the bars (≤ 250 µs single, ≤ 550 µs list) are about. The ceiling and the floor are diagnostics: the floor
+ * is what the stack costs before any of the gateway's own work, so gateway / floor is what that work costs.
  */
 import { DEVELOPER_TOKEN, gql } from '../lib/http.mjs';
 import { serialLatency, throughput, verifyTarget } from '../lib/load.mjs';
 import { startCeiling } from '../lib/ceiling.mjs';
+import { startFloor } from '../lib/floor.mjs';
 import { assertAlive, cpuSeconds, machineBusySeconds, startGateway, startSimulator, waitQuiet } from '../lib/procs.mjs';
 import { fmt, table } from '../lib/report.mjs';
 
@@ -38,7 +41,7 @@ async function realBuilds(gatewayUrl, count) {
   return builds.slice(0, count);
 }
 
-function targets(kind, { sim, gateway, ceiling, builds }) {
+function targets(kind, { sim, gateway, ceiling, floor, builds }) {
   const auth = { 'PRIVATE-TOKEN': DEVELOPER_TOKEN };
   const graphql = { ...auth, 'content-type': 'application/json' };
   if (kind === 'single') {
@@ -81,6 +84,17 @@ function targets(kind, { sim, gateway, ceiling, builds }) {
         request: (i) => ({ body: bodies[i % bodies.length] }),
         check: okBuild,
       },
+      {
+        label: 'floor `build(id:)` (bare yoga + jit)',
+        short: 'floor',
+        proc: floor,
+        url: floor.url,
+        method: 'POST',
+        headers: graphql,
+        body: bodies[0],
+        request: (i) => ({ body: bodies[i % bodies.length] }),
+        check: okBuild,
+      },
     ];
   }
   const body = JSON.stringify({ query: LIST_QUERY });
@@ -115,6 +129,7 @@ function targets(kind, { sim, gateway, ceiling, builds }) {
       body,
       check: okList,
     },
+    { label: 'floor `project.builds(first: 20)` (bare yoga + jit)', short: 'floor', proc: floor, url: floor.url, method: 'POST', headers: graphql, body, check: okList },
   ];
 }
 
@@ -122,12 +137,13 @@ export async function runThroughput(kind, opts) {
   const sim = await startSimulator(['--builds', String(opts.builds)]);
   const gateway = await startGateway({ upstreams: [gitlab(sim.url)] }, 'gateway');
   const ceiling = await startCeiling({ upstreams: [gitlab(sim.url)] });
+  const floor = await startFloor(sim.url);
   try {
     const builds = kind === 'single' ? await realBuilds(gateway.url, opts.ids) : [];
-    const list = targets(kind, { sim, gateway, ceiling, builds });
+    const list = targets(kind, { sim, gateway, ceiling, floor, builds });
     for (const target of list) await verifyTarget(target, target.check);
 
-    const pids = [sim.pid, gateway.pid, ceiling.pid];
+    const pids = [sim.pid, gateway.pid, ceiling.pid, floor.pid];
     const waits = [];
     const quiet = async () => {
       if (opts.quietWait > 0) waits.push(await waitQuiet(pids, { maxSeconds: opts.quietWait }));
@@ -150,25 +166,26 @@ export async function runThroughput(kind, opts) {
         const { target } = row;
         await quiet();
         if (opts.warmup > 0) await throughput(target, { connections: opts.connections, seconds: opts.warmup });
-        const cpu0 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
+        // Every process's CPU over the window: the target's own, and the simulator's for what the gateway and the floor cost it.
+        const cpu0 = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
         const driver0 = process.cpuUsage();
         const { value: load, others } = await othersDuring(() => throughput(target, { connections: opts.connections, seconds: opts.duration }));
         const driverBusy = cpuOf(process.cpuUsage(driver0)) / opts.duration;
-        const cpu1 = [cpuSeconds(gateway.pid), cpuSeconds(ceiling.pid), cpuSeconds(sim.pid)];
-        const busy = (i) => (cpu1[i] - cpu0[i]) / opts.duration;
+        const cpu1 = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+        const spent = (proc) => cpu1.get(proc.pid) - cpu0.get(proc.pid);
+        const busy = (proc) => spent(proc) / opts.duration;
         // The target's own process: its CPU over the measurement ÷ the requests it answered in it.
-        const own = target.short === 'REST' ? 2 : target.short === 'gateway' ? 0 : 1;
-        const perRequest = (i) => ((cpu1[i] - cpu0[i]) * 1e6) / Math.max(1, load.requests);
-        const targetCpu =
-          target.short === 'REST' ? `sim ${fmt.pct(busy(2))}` : target.short === 'gateway' ? `gw ${fmt.pct(busy(0))} · sim ${fmt.pct(busy(2))}` : `ceiling ${fmt.pct(busy(1))}`;
-        assertAlive(sim, gateway, ceiling);
+        const perRequest = (proc) => (spent(proc) * 1e6) / Math.max(1, load.requests);
+        const overSim = target.short === 'gateway' || target.short === 'floor';
+        const targetCpu = `${target.short === 'REST' ? 'sim' : target.short === 'gateway' ? 'gw' : target.short} ${fmt.pct(busy(target.proc))}${overSim ? ` · sim ${fmt.pct(busy(sim))}` : ''}`;
+        assertAlive(sim, gateway, ceiling, floor);
         if (!row.load || others < row.others) {
           Object.assign(row, {
             load,
             others,
-            cpuUs: perRequest(own),
-            // The gateway's requests also cost the simulator (its upstream): shown beside, not counted.
-            simUs: target.short === 'gateway' ? perRequest(2) : undefined,
+            cpuUs: perRequest(target.proc),
+            // The gateway's (and the floor's) requests also cost the simulator, their upstream: shown beside, not counted.
+            simUs: overSim ? perRequest(sim) : undefined,
             cpu: `${targetCpu} · driver ${fmt.pct(driverBusy)} · others ${fmt.pct(others)}`,
           });
         }
@@ -176,12 +193,12 @@ export async function runThroughput(kind, opts) {
       for (const row of rows) {
         await quiet();
         const { value: serial, others } = await othersDuring(() => serialLatency(row.target, { seconds: opts.latencySeconds, check: row.target.check }));
-        assertAlive(sim, gateway, ceiling);
+        assertAlive(sim, gateway, ceiling, floor);
         if (!row.serial || others < row.serialOthers) Object.assign(row, { serial, serialOthers: others });
       }
     }
 
-    const [rest, gw, top] = rows;
+    const [rest, gw, top, bare] = rows;
     const cpuBar = kind === 'single' ? 250 : 550;
     const met = (ok) => (ok ? 'met' : 'NOT met');
     const added = gw.serial.p50 - rest.serial.p50;
@@ -189,7 +206,7 @@ export async function runThroughput(kind, opts) {
       table(
         ['target', 'req/s', 'CPU µs / request', 'p50 ms', 'p99 ms', 'errors', `1-conn p50 ms`, '1-conn p99 ms', '1-conn: others', 'CPU (of one core)'],
         rows.map(({ target, load, serial, serialOthers, cpu, cpuUs, simUs }) => [
-          target.short === 'ceiling' ? `${target.label} — diagnostic` : target.label,
+          target.short === 'ceiling' || target.short === 'floor' ? `${target.label} — diagnostic` : target.label,
           fmt.int(load.rps),
           `${fmt.int(cpuUs)}${simUs === undefined ? '' : ` (+ sim ${fmt.int(simUs)})`}`,
           fmt.wholeMs(load.p50),
@@ -211,6 +228,8 @@ export async function runThroughput(kind, opts) {
           ['diagnostic: gateway / ceiling (req/s)', fmt.pct(gw.load.rps / top.load.rps), 'no bar (retired)', ''],
           ['diagnostic: ceiling CPU per request', `${fmt.int(top.cpuUs)} µs`, '—', ''],
           ['diagnostic: ceiling median latency at 1 connection', `${fmt.ms(top.serial.p50)} ms`, '—', ''],
+          ['diagnostic: floor CPU per request (bare yoga + jit over the simulator)', `${fmt.int(bare.cpuUs)} µs`, '—', ''],
+          ['diagnostic: gateway / floor (CPU per request)', `${(gw.cpuUs / bare.cpuUs).toFixed(2)}×`, '—', ''],
         ],
       ),
     ].join('\n');
@@ -221,18 +240,18 @@ export async function runThroughput(kind, opts) {
           ]
         : []),
       ...(opts.rounds > 1
-        ? [`${opts.rounds} rounds of all three targets; each figure is from the round in which other processes used the least CPU ("others").`]
+        ? [`${opts.rounds} rounds of all four targets; each figure is from the round in which other processes used the least CPU ("others").`]
         : []),
       `${opts.connections} connections × ${opts.duration} s per target after ${opts.warmup} s of warm-up; 1-connection latency: sequential requests on one keep-alive connection for ${opts.latencySeconds} s per target.`,
       kind === 'single'
-        ? `Ids rotate over ${builds.length} real builds of project 1 (the same ids for all three targets); the simulator holds --builds ${opts.builds}.`
+        ? `Ids rotate over ${builds.length} real builds of project 1 (the same ids for all four targets); the simulator holds --builds ${opts.builds}.`
         : `The simulator holds --builds ${opts.builds}.`,
       'p50/p99 at N connections are autocannon\'s, in whole milliseconds ("<1" = under 1 ms); the 1-connection columns are measured to the microsecond.',
-      'CPU µs / request: the target process\'s user + system time from /proc/<pid>/stat over the measured window (10 ms ticks) ÷ the requests autocannon counted answered in it; for the gateway, "+ sim" is what its upstream (the simulator) spent per gateway request, not counted in the bar. The ceiling (a gateway whose upstream is a constant undici dispatcher) is a diagnostic only: its bar is retired.',
-      'Everything (simulator, two gateways, load driver) shares this machine; the CPU column is each process\'s busy time over the measurement (100% = one core). A driver near 100% means the target was not the limit; "others" is the rest of the machine (other people\'s work on a shared machine shows there).',
+      'CPU µs / request: the target process\'s user + system time from /proc/<pid>/stat over the measured window (10 ms ticks) ÷ the requests autocannon counted answered in it; for the gateway, "+ sim" is what its upstream (the simulator) spent per gateway request, not counted in the bar. The ceiling (a gateway whose upstream is a constant undici dispatcher) is a diagnostic only: its bar is retired. So is the floor: bare yoga + graphql-jit answering the same query over the same simulator (lib/floor-gateway.mjs), none of the gateway\'s limits, budgets, loaders, metrics or logs.',
+      'Everything (simulator, two gateways, the floor, load driver) shares this machine; the CPU column is each process\'s busy time over the measurement (100% = one core). A driver near 100% means the target was not the limit; "others" is the rest of the machine (other people\'s work on a shared machine shows there).',
     ];
     return { text, notes };
   } finally {
-    await Promise.all([ceiling.stop(), gateway.stop(), sim.stop()]);
+    await Promise.all([floor.stop(), ceiling.stop(), gateway.stop(), sim.stop()]);
   }
 }
