@@ -12,6 +12,8 @@ import { isAscii, isUtf8 } from 'node:buffer';
  * a few accented names decoded in 124 µs whole and 21 µs in 1 KiB pieces (bench/RESULTS.md, #16 fourth round).
  */
 const DECODE_PIECE = 1024;
+/** Smaller bodies (a single job is about 2 KB) are decoded whole: the pieces save nothing there. */
+const DECODE_IN_PIECES_FROM = 8 * 1024;
 
 /**
  * The text of UTF-8 bytes. Upstream JSON is nearly always ASCII, and an ASCII buffer read as latin1
@@ -24,7 +26,7 @@ export function decodeUtf8(bytes: Buffer): string {
   const start = bytes.length > 2 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   // Only valid UTF-8 is decoded in pieces: cut at character boundaries, its pieces give exactly the
   // whole's text. Invalid bytes are decoded in one go, so they become U+FFFD as one decoder places them.
-  if (bytes.length - start <= DECODE_PIECE || !isUtf8(bytes)) return bytes.toString('utf8', start);
+  if (bytes.length < DECODE_IN_PIECES_FROM || !isUtf8(bytes)) return bytes.toString('utf8', start);
   let text = '';
   for (let at = start; at < bytes.length; ) {
     const end = toBoundary(bytes, Math.min(at + DECODE_PIECE, bytes.length), bytes.length);

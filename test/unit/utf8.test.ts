@@ -46,11 +46,11 @@ describe('decodeUtf8', () => {
   // What a single UTF-8 decoder reads (a leading byte-order mark is not text): the pieces must add up to it.
   const whole = (bytes: Buffer) => new TextDecoder().decode(bytes);
 
-  it('reads bodies over a piece with a character at every offset of the cut', () => {
+  it('reads bodies read in pieces with a character at every offset of the first cut', () => {
     // One multi-byte character placed so that each of its bytes in turn sits at the 1 KiB cut.
     for (const char of ['é', '中', '😀']) {
       for (let at = 1020; at <= 1028; at++) {
-        const bytes = Buffer.concat([Buffer.from('a'.repeat(at)), Buffer.from(char), Buffer.from('b'.repeat(1500))]);
+        const bytes = Buffer.concat([Buffer.from('a'.repeat(at)), Buffer.from(char), Buffer.from('b'.repeat(9000))]);
         expect(decodeUtf8(bytes)).toBe(whole(bytes));
       }
     }
@@ -62,7 +62,7 @@ describe('decodeUtf8', () => {
     const words = ['job', 'Kraków', ' ', '✓', '中文', '😀', '"name":', 'x'.repeat(300), '\n'];
     for (let round = 0; round < 20; round++) {
       let text = '';
-      while (text.length < 6000) text += words[Math.floor(random() * words.length)];
+      while (text.length < 12_000) text += words[Math.floor(random() * words.length)];
       const bytes = Buffer.from(text, 'utf8');
       expect(decodeUtf8(bytes)).toBe(text);
       expect(decodeUtf8(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]))).toBe(text);
@@ -70,12 +70,17 @@ describe('decodeUtf8', () => {
   });
 
   it('reads bytes that are not UTF-8 as one decoder does, however long the body', () => {
-    const lone = Buffer.concat([Buffer.from('a'.repeat(1023)), Buffer.from([0xe4, 0xb8]), Buffer.from('b'.repeat(2000))]);
-    const stray = Buffer.concat([Buffer.from('é'.repeat(700)), Buffer.from([0x80, 0xff]), Buffer.from('c'.repeat(900))]);
+    const lone = Buffer.concat([Buffer.from('a'.repeat(1023)), Buffer.from([0xe4, 0xb8]), Buffer.from('b'.repeat(9000))]);
+    const stray = Buffer.concat([Buffer.from('é'.repeat(700)), Buffer.from([0x80, 0xff]), Buffer.from('c'.repeat(9000))]);
     for (const bytes of [lone, stray]) {
       expect(decodeUtf8(bytes)).toBe(whole(bytes));
       expect(decodeUtf8(bytes)).toContain('\uFFFD');
     }
+  });
+
+  it('reads small non-ASCII bodies whole', () => {
+    const bytes = Buffer.from(`{"name":"Kraków ✓ 😀","pad":"${'x'.repeat(3000)}"}`);
+    expect(decodeUtf8(bytes)).toBe(bytes.toString('utf8'));
   });
 
   it('reads ASCII as it is', () => {
