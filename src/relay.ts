@@ -116,30 +116,64 @@ interface PageOf {
 
 /**
  * Items and their positions as a connection. Cursors are made when asked for (a JSON and a base64
- * encoding each): most queries select `nodes` only.
+ * encoding each): most queries select `nodes` only. Lazy through getters on classes, not on object
+ * literals: a literal's getter closures give every connection a hidden class of its own, which V8 keeps
+ * in old space until a full GC, and everything the closures hold (the whole page) is promoted with it —
+ * some 30 KB a 20-build list (bench/RESULTS.md, "#16, fourth round").
  */
+class Connection<T> implements ConnectionModel<T> {
+  readonly nodes: T[];
+  readonly pageInfo: ConnectionPageInfo<T>;
+  readonly totalCount: number | null;
+  readonly #listChecksum: string;
+  readonly #positions: string[];
+  #edges: EdgeModel<T>[] | undefined;
+
+  constructor(list: string, items: T[], page: PageOf) {
+    this.nodes = items;
+    this.totalCount = page.totalCount;
+    this.#listChecksum = checksum(list);
+    this.#positions = page.positions;
+    this.pageInfo = new ConnectionPageInfo(this, page);
+  }
+
+  get edges(): EdgeModel<T>[] {
+    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.#cursorOf(i) })));
+  }
+
+  /** The cursor of the i-th item, from its edge when the edges were made. */
+  cursorAt(i: number): string {
+    return this.#edges?.[i]?.cursor ?? this.#cursorOf(i);
+  }
+
+  #cursorOf(i: number): string {
+    return cursorOf(this.#listChecksum, this.#positions[i]!);
+  }
+}
+
+class ConnectionPageInfo<T> {
+  readonly hasNextPage: boolean;
+  readonly hasPreviousPage: boolean;
+  readonly #connection: Connection<T>;
+
+  constructor(connection: Connection<T>, page: PageOf) {
+    this.hasNextPage = page.hasNextPage;
+    this.hasPreviousPage = page.hasPreviousPage;
+    this.#connection = connection;
+  }
+
+  get startCursor(): string | null {
+    return this.#connection.nodes.length === 0 ? null : this.#connection.cursorAt(0);
+  }
+
+  get endCursor(): string | null {
+    const last = this.#connection.nodes.length - 1;
+    return last < 0 ? null : this.#connection.cursorAt(last);
+  }
+}
+
 function connectionOf<T>(list: string, items: T[], page: PageOf): ConnectionModel<T> {
-  const listChecksum = checksum(list);
-  const cursor = (i: number) => cursorOf(listChecksum, page.positions[i]!);
-  const last = items.length - 1;
-  let edges: EdgeModel<T>[] | undefined;
-  return {
-    get edges() {
-      return (edges ??= items.map((node, i) => ({ node, cursor: cursor(i) })));
-    },
-    nodes: items,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: page.hasPreviousPage,
-      get startCursor() {
-        return last < 0 ? null : (edges?.[0]?.cursor ?? cursor(0));
-      },
-      get endCursor() {
-        return last < 0 ? null : (edges?.[last]?.cursor ?? cursor(last));
-      },
-    },
-    totalCount: page.totalCount,
-  };
+  return new Connection(list, items, page);
 }
 
 export function toConnection(list: string, page: BuildPage): BuildConnectionModel {

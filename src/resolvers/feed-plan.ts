@@ -121,29 +121,60 @@ function reportSourceError(context: GatewayContext, info: Pick<GraphQLResolveInf
   });
 }
 
-/** The connection of a feed's page: one cursor per edge, each carrying every source's position after it. */
+/**
+ * The connection of a feed's page: one cursor per edge, each carrying every source's position after it.
+ * Its lazy parts are getters on classes, as relay.ts's connections are: an object literal's getter
+ * closures would hold the page from old space until a full GC.
+ */
 export function feedConnection<T>(plan: FeedPlan<T>, binding: string, hasPreviousPage: boolean): { edges: Array<{ cursor: string; node: T }>; nodes: T[]; pageInfo: BuildConnectionModel['pageInfo']; totalCount: null } {
-  const { items, hasNextPage } = plan.result;
-  const cursor = (k: number) => encodeFeedCursor(binding, plan.positionsAfter(k));
-  let edges: Array<{ cursor: string; node: T }> | undefined;
-  return {
-    get edges() {
-      return (edges ??= items.map(({ item }, i) => ({ node: item, cursor: cursor(i + 1) })));
-    },
-    nodes: items.map(({ item }) => item),
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage,
-      get startCursor() {
-        return items.length === 0 ? null : cursor(1);
-      },
-      // An empty page that has more (every source with builds failed) still gets a cursor to retry from.
-      get endCursor() {
-        return items.length === 0 && !hasNextPage ? null : cursor(items.length);
-      },
-    },
-    totalCount: null,
-  };
+  return new FeedConnection(plan, binding, hasPreviousPage);
+}
+
+class FeedConnection<T> {
+  readonly nodes: T[];
+  readonly pageInfo: FeedPageInfo<T>;
+  readonly totalCount = null;
+  readonly #plan: FeedPlan<T>;
+  readonly #binding: string;
+  #edges: Array<{ cursor: string; node: T }> | undefined;
+
+  constructor(plan: FeedPlan<T>, binding: string, hasPreviousPage: boolean) {
+    this.#plan = plan;
+    this.#binding = binding;
+    this.nodes = plan.result.items.map(({ item }) => item);
+    this.pageInfo = new FeedPageInfo(this, plan.result.hasNextPage, hasPreviousPage);
+  }
+
+  get edges(): Array<{ cursor: string; node: T }> {
+    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.cursorAfter(i + 1) })));
+  }
+
+  /** The cursor after the first `k` items. */
+  cursorAfter(k: number): string {
+    return encodeFeedCursor(this.#binding, this.#plan.positionsAfter(k));
+  }
+}
+
+class FeedPageInfo<T> {
+  readonly hasNextPage: boolean;
+  readonly hasPreviousPage: boolean;
+  readonly #connection: FeedConnection<T>;
+
+  constructor(connection: FeedConnection<T>, hasNextPage: boolean, hasPreviousPage: boolean) {
+    this.#connection = connection;
+    this.hasNextPage = hasNextPage;
+    this.hasPreviousPage = hasPreviousPage;
+  }
+
+  get startCursor(): string | null {
+    return this.#connection.nodes.length === 0 ? null : this.#connection.cursorAfter(1);
+  }
+
+  // An empty page that has more (every source with builds failed) still gets a cursor to retry from.
+  get endCursor(): string | null {
+    const count = this.#connection.nodes.length;
+    return count === 0 && !this.hasNextPage ? null : this.#connection.cursorAfter(count);
+  }
 }
 
 export interface FeedArgs<S extends string> {
