@@ -115,39 +115,35 @@ interface PageOf {
 }
 
 /**
- * Items and their positions as a connection. Cursors are made when asked for (a JSON and a base64
- * encoding each): most queries select `nodes` only. Lazy through getters on classes, not on object
- * literals: a literal's getter closures give every connection a hidden class of its own, which V8 keeps
- * in old space until a full GC, and everything the closures hold (the whole page) is promoted with it —
- * some 30 KB a 20-build list (bench/RESULTS.md, "#16, fourth round").
+ * A page of items as a Relay connection, its cursors made when asked for (a JSON and a base64 encoding
+ * each: most queries select `nodes` only). The lazy parts are getters of classes, not of object literals:
+ * a literal with getters is a dictionary-mode object whose accessor pairs V8 allocates in old space, so
+ * its getter closures, and the page they hold, lived through every scavenge and were promoted (some
+ * 30 KB a 20-build list; bench/RESULTS.md, "#16, fourth round").
  */
-class Connection<T> implements ConnectionModel<T> {
+export class Connection<T> implements ConnectionModel<T> {
   readonly nodes: T[];
   readonly pageInfo: ConnectionPageInfo<T>;
   readonly totalCount: number | null;
-  readonly #listChecksum: string;
-  readonly #positions: string[];
+  /** The cursor of the i-th node. */
+  readonly cursorOf: (i: number) => string;
   #edges: EdgeModel<T>[] | undefined;
 
-  constructor(list: string, items: T[], page: PageOf) {
-    this.nodes = items;
+  /** `emptyEndCursor`: the end cursor of a page without nodes (none, unless there is more to read after it). */
+  constructor(nodes: T[], cursorOf: (i: number) => string, page: Omit<PageOf, 'positions'>, emptyEndCursor: string | null = null) {
+    this.nodes = nodes;
+    this.cursorOf = cursorOf;
     this.totalCount = page.totalCount;
-    this.#listChecksum = checksum(list);
-    this.#positions = page.positions;
-    this.pageInfo = new ConnectionPageInfo(this, page);
+    this.pageInfo = new ConnectionPageInfo(this, page, emptyEndCursor);
   }
 
   get edges(): EdgeModel<T>[] {
-    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.#cursorOf(i) })));
+    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.cursorOf(i) })));
   }
 
-  /** The cursor of the i-th item, from its edge when the edges were made. */
+  /** The cursor of the i-th node, from its edge when the edges were made. */
   cursorAt(i: number): string {
-    return this.#edges?.[i]?.cursor ?? this.#cursorOf(i);
-  }
-
-  #cursorOf(i: number): string {
-    return cursorOf(this.#listChecksum, this.#positions[i]!);
+    return this.#edges?.[i]?.cursor ?? this.cursorOf(i);
   }
 }
 
@@ -155,11 +151,13 @@ class ConnectionPageInfo<T> {
   readonly hasNextPage: boolean;
   readonly hasPreviousPage: boolean;
   readonly #connection: Connection<T>;
+  readonly #emptyEndCursor: string | null;
 
-  constructor(connection: Connection<T>, page: PageOf) {
+  constructor(connection: Connection<T>, page: Omit<PageOf, 'positions'>, emptyEndCursor: string | null) {
     this.hasNextPage = page.hasNextPage;
     this.hasPreviousPage = page.hasPreviousPage;
     this.#connection = connection;
+    this.#emptyEndCursor = emptyEndCursor;
   }
 
   get startCursor(): string | null {
@@ -168,12 +166,14 @@ class ConnectionPageInfo<T> {
 
   get endCursor(): string | null {
     const last = this.#connection.nodes.length - 1;
-    return last < 0 ? null : this.#connection.cursorAt(last);
+    return last < 0 ? this.#emptyEndCursor : this.#connection.cursorAt(last);
   }
 }
 
 function connectionOf<T>(list: string, items: T[], page: PageOf): ConnectionModel<T> {
-  return new Connection(list, items, page);
+  const listChecksum = checksum(list);
+  const { positions } = page;
+  return new Connection(items, (i) => cursorOf(listChecksum, positions[i]!), page);
 }
 
 export function toConnection(list: string, page: BuildPage): BuildConnectionModel {

@@ -10,7 +10,7 @@ import { BuildgateError, badUserInput } from '../errors.js';
 import type { BuildSource } from '../generated/resolvers.js';
 import { type MergePage, type MergeResult, type SourcePosition, START, mergeSources } from '../loaders/feed.js';
 import { decodeFeedCursor, encodeFeedCursor, feedBinding } from '../loaders/feed-cursor.js';
-import type { BuildConnectionModel } from '../relay.js';
+import { Connection } from '../relay.js';
 import { isCanonicalProjectId } from '../upstreams/project-identity.js';
 import { DEFAULT_PAGE_SIZE } from './helpers.js';
 import { reportPartialError } from './partial-errors.js';
@@ -121,60 +121,18 @@ function reportSourceError(context: GatewayContext, info: Pick<GraphQLResolveInf
   });
 }
 
-/**
- * The connection of a feed's page: one cursor per edge, each carrying every source's position after it.
- * Its lazy parts are getters on classes, as relay.ts's connections are: an object literal's getter
- * closures would hold the page from old space until a full GC.
- */
-export function feedConnection<T>(plan: FeedPlan<T>, binding: string, hasPreviousPage: boolean): { edges: Array<{ cursor: string; node: T }>; nodes: T[]; pageInfo: BuildConnectionModel['pageInfo']; totalCount: null } {
-  return new FeedConnection(plan, binding, hasPreviousPage);
-}
-
-class FeedConnection<T> {
-  readonly nodes: T[];
-  readonly pageInfo: FeedPageInfo<T>;
-  readonly totalCount = null;
-  readonly #plan: FeedPlan<T>;
-  readonly #binding: string;
-  #edges: Array<{ cursor: string; node: T }> | undefined;
-
-  constructor(plan: FeedPlan<T>, binding: string, hasPreviousPage: boolean) {
-    this.#plan = plan;
-    this.#binding = binding;
-    this.nodes = plan.result.items.map(({ item }) => item);
-    this.pageInfo = new FeedPageInfo(this, plan.result.hasNextPage, hasPreviousPage);
-  }
-
-  get edges(): Array<{ cursor: string; node: T }> {
-    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.cursorAfter(i + 1) })));
-  }
-
-  /** The cursor after the first `k` items. */
-  cursorAfter(k: number): string {
-    return encodeFeedCursor(this.#binding, this.#plan.positionsAfter(k));
-  }
-}
-
-class FeedPageInfo<T> {
-  readonly hasNextPage: boolean;
-  readonly hasPreviousPage: boolean;
-  readonly #connection: FeedConnection<T>;
-
-  constructor(connection: FeedConnection<T>, hasNextPage: boolean, hasPreviousPage: boolean) {
-    this.#connection = connection;
-    this.hasNextPage = hasNextPage;
-    this.hasPreviousPage = hasPreviousPage;
-  }
-
-  get startCursor(): string | null {
-    return this.#connection.nodes.length === 0 ? null : this.#connection.cursorAfter(1);
-  }
-
+/** The connection of a feed's page: one cursor per edge, each carrying every source's position after it. */
+export function feedConnection<T>(plan: FeedPlan<T>, binding: string, hasPreviousPage: boolean): Connection<T> {
+  const { items, hasNextPage } = plan.result;
+  const cursorAfter = (k: number) => encodeFeedCursor(binding, plan.positionsAfter(k));
   // An empty page that has more (every source with builds failed) still gets a cursor to retry from.
-  get endCursor(): string | null {
-    const count = this.#connection.nodes.length;
-    return count === 0 && !this.hasNextPage ? null : this.#connection.cursorAfter(count);
-  }
+  const emptyEndCursor = items.length === 0 && hasNextPage ? cursorAfter(0) : null;
+  return new Connection(
+    items.map(({ item }) => item),
+    (i) => cursorAfter(i + 1),
+    { hasNextPage, hasPreviousPage, totalCount: null },
+    emptyEndCursor,
+  );
 }
 
 export interface FeedArgs<S extends string> {
