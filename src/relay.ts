@@ -125,25 +125,25 @@ export class Connection<T> implements ConnectionModel<T> {
   readonly nodes: T[];
   readonly pageInfo: ConnectionPageInfo<T>;
   readonly totalCount: number | null;
-  /** The cursor of the i-th node. */
-  readonly cursorOf: (i: number) => string;
+  /** The cursor of the i-th node, made anew. */
+  readonly #cursorOf: (i: number) => string;
   #edges: EdgeModel<T>[] | undefined;
 
   /** `emptyEndCursor`: the end cursor of a page without nodes (none, unless there is more to read after it). */
   constructor(nodes: T[], cursorOf: (i: number) => string, page: Omit<PageOf, 'positions'>, emptyEndCursor: string | null = null) {
     this.nodes = nodes;
-    this.cursorOf = cursorOf;
+    this.#cursorOf = cursorOf;
     this.totalCount = page.totalCount;
     this.pageInfo = new ConnectionPageInfo(this, page, emptyEndCursor);
   }
 
   get edges(): EdgeModel<T>[] {
-    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.cursorOf(i) })));
+    return (this.#edges ??= this.nodes.map((node, i) => ({ node, cursor: this.#cursorOf(i) })));
   }
 
   /** The cursor of the i-th node, from its edge when the edges were made. */
   cursorAt(i: number): string {
-    return this.#edges?.[i]?.cursor ?? this.cursorOf(i);
+    return this.#edges?.[i]?.cursor ?? this.#cursorOf(i);
   }
 }
 
