@@ -44,6 +44,12 @@ async function realBuilds(gatewayUrl, count) {
 function targets(kind, { sim, gateway, ceiling, floor, builds }) {
   const auth = { 'PRIVATE-TOKEN': DEVELOPER_TOKEN };
   const graphql = { ...auth, 'content-type': 'application/json' };
+  // The three GraphQL targets get the same requests; only their process differs.
+  const overGraphql = (operation, request) => [
+    { label: `gateway ${operation}`, short: 'gateway', proc: gateway },
+    { label: `ceiling ${operation} (constant dispatcher)`, short: 'ceiling', proc: ceiling },
+    { label: `floor ${operation} (bare yoga + jit)`, short: 'floor', proc: floor },
+  ].map((target) => ({ ...target, url: target.proc.url, method: 'POST', headers: graphql, ...request }));
   if (kind === 'single') {
     const bodies = builds.map((b) => JSON.stringify({ query: BUILD_QUERY, variables: { id: b.id } }));
     const paths = builds.map((b) => `/api/v4/projects/1/jobs/${b.upstreamId}`);
@@ -62,39 +68,7 @@ function targets(kind, { sim, gateway, ceiling, floor, builds }) {
         request: (i) => ({ path: paths[i % paths.length] }),
         check: (text) => typeof JSON.parse(text).id === 'number',
       },
-      {
-        label: 'gateway `build(id:)`',
-        short: 'gateway',
-        proc: gateway,
-        url: gateway.url,
-        method: 'POST',
-        headers: graphql,
-        body: bodies[0],
-        request: (i) => ({ body: bodies[i % bodies.length] }),
-        check: okBuild,
-      },
-      {
-        label: 'ceiling `build(id:)` (constant dispatcher)',
-        short: 'ceiling',
-        proc: ceiling,
-        url: ceiling.url,
-        method: 'POST',
-        headers: graphql,
-        body: bodies[0],
-        request: (i) => ({ body: bodies[i % bodies.length] }),
-        check: okBuild,
-      },
-      {
-        label: 'floor `build(id:)` (bare yoga + jit)',
-        short: 'floor',
-        proc: floor,
-        url: floor.url,
-        method: 'POST',
-        headers: graphql,
-        body: bodies[0],
-        request: (i) => ({ body: bodies[i % bodies.length] }),
-        check: okBuild,
-      },
+      ...overGraphql('`build(id:)`', { body: bodies[0], request: (i) => ({ body: bodies[i % bodies.length] }), check: okBuild }),
     ];
   }
   const body = JSON.stringify({ query: LIST_QUERY });
@@ -118,18 +92,7 @@ function targets(kind, { sim, gateway, ceiling, floor, builds }) {
       headers: auth,
       check: (text) => JSON.parse(text).length === 20,
     },
-    { label: 'gateway `project.builds(first: 20)`', short: 'gateway', proc: gateway, url: gateway.url, method: 'POST', headers: graphql, body, check: okList },
-    {
-      label: 'ceiling `project.builds(first: 20)` (constant dispatcher)',
-      short: 'ceiling',
-      proc: ceiling,
-      url: ceiling.url,
-      method: 'POST',
-      headers: graphql,
-      body,
-      check: okList,
-    },
-    { label: 'floor `project.builds(first: 20)` (bare yoga + jit)', short: 'floor', proc: floor, url: floor.url, method: 'POST', headers: graphql, body, check: okList },
+    ...overGraphql('`project.builds(first: 20)`', { body, check: okList }),
   ];
 }
 
